@@ -1,0 +1,264 @@
+package depot.cli;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PushbackInputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * One HTTP/1.1 PUT with {@code Expect: 100-continue}, over a plain socket: headers first, the body only
+ * once the server answers "100 Continue". A final answer instead (Depot's dedup "201, already stored", or
+ * an early error) ends the exchange without a byte of the body sent.
+ *
+ * <p>Why not HttpClient: up to JDK 18 its expect-continue support hangs forever when the server's early
+ * final answer has a body (JDK-8286171, fixed in JDK 19), which is precisely the dedup answer.
+ */
+public final class ExpectContinueUpload {
+  /** How long to wait for "100 Continue" before sending the body anyway, as RFC 9110 allows (curl: 1 s). */
+  public static final Duration CONTINUE_WAIT = Duration.ofSeconds(2);
+  private static final int MAX_RESPONSE_BODY = 4 << 20;
+  private static final int MAX_HEADER_LINE = 64 * 1024;
+
+  /** The final answer; header names are case-insensitive. */
+  public record Response(int status, Map<String, List<String>> headers, String body, boolean bodySent) {
+    public Optional<String> header(String name) {
+      List<String> values = headers.get(name);
+      return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+    }
+  }
+
+  private ExpectContinueUpload() {
+  }
+
+  /**
+   * @param headers extra request headers (Host, Content-Length, Expect and Connection are set here)
+   * @param body    its {@code contentLength()} must be known
+   */
+  public static Response put(URI uri, Map<String, String> headers, BodyPublisher body, Duration connectTimeout)
+      throws IOException {
+    long length = body.contentLength();
+    if (length < 0) {
+      throw new IllegalArgumentException("the body's length must be known");
+    }
+    try (Socket socket = connect(uri, connectTimeout)) {
+      OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
+      PushbackInputStream in = new PushbackInputStream(new BufferedInputStream(socket.getInputStream()), 1);
+      out.write(head(uri, headers, length).getBytes(StandardCharsets.ISO_8859_1));
+      out.flush();
+
+      if (!answeredWithin(socket, in, CONTINUE_WAIT)) {
+        return sendBodyThenRead(body, out, in); // server silent: it may not know 100-continue
+      }
+      Response first = readResponse(in, false);
+      if (first.status() == 100) {
+        return sendBodyThenRead(body, out, in);
+      }
+      return first; // final answer before the body: dedup hit, or a refusal
+    }
+  }
+
+  private static Socket connect(URI uri, Duration timeout) throws IOException {
+    boolean tls = "https".equalsIgnoreCase(uri.getScheme());
+    int port = uri.getPort() != -1 ? uri.getPort() : tls ? 443 : 80;
+    Socket socket = tls ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+    try {
+      socket.connect(new InetSocketAddress(uri.getHost(), port), (int) timeout.toMillis());
+      socket.setTcpNoDelay(true);
+      if (socket instanceof SSLSocket ssl) {
+        SSLParameters params = ssl.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS"); // check the certificate names this host
+        ssl.setSSLParameters(params);
+        ssl.startHandshake();
+      }
+      return socket;
+    } catch (IOException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private static String head(URI uri, Map<String, String> headers, long length) {
+    String target = (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
+        + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    StringBuilder sb = new StringBuilder("PUT ").append(target).append(" HTTP/1.1\r\n")
+        .append("Host: ").append(uri.getHost()).append(uri.getPort() == -1 ? "" : ":" + uri.getPort()).append("\r\n");
+    headers.forEach((name, value) -> sb.append(name).append(": ").append(value).append("\r\n"));
+    sb.append("Content-Length: ").append(length).append("\r\n")
+        .append("Expect: 100-continue\r\n")
+        .append("Connection: close\r\n") // one exchange per process: no pool to return the socket to
+        .append("\r\n");
+    return sb.toString();
+  }
+
+  /** Waits for the first byte of an answer; false if none came in time. */
+  private static boolean answeredWithin(Socket socket, PushbackInputStream in, Duration wait) throws IOException {
+    socket.setSoTimeout((int) wait.toMillis());
+    try {
+      int first = in.read();
+      if (first == -1) {
+        throw new IOException("the server closed the connection without answering");
+      }
+      in.unread(first);
+      return true;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } finally {
+      socket.setSoTimeout(0);
+    }
+  }
+
+  private static Response sendBodyThenRead(BodyPublisher body, OutputStream out, InputStream in) throws IOException {
+    try {
+      BodyPublisherWriter.write(body, out);
+      out.flush();
+    } catch (IOException writeFailure) {
+      // The server may have refused mid-upload and closed; its answer explains why better than "broken pipe".
+      try {
+        return readFinal(in);
+      } catch (IOException noAnswer) {
+        throw writeFailure;
+      }
+    }
+    return readFinal(in);
+  }
+
+  private static Response readFinal(InputStream in) throws IOException {
+    while (true) {
+      Response response = readResponse(in, true);
+      if (response.status() >= 200) {
+        return response;
+      }
+      // Another interim answer (a late 100, 102 Processing): the final one follows.
+    }
+  }
+
+  private static Response readResponse(InputStream in, boolean bodySent) throws IOException {
+    String statusLine = readLine(in);
+    if (statusLine == null) {
+      throw new IOException("the server closed the connection without answering");
+    }
+    String[] parts = statusLine.split(" ", 3);
+    int status;
+    try {
+      status = parts.length >= 2 && parts[0].startsWith("HTTP/") ? Integer.parseInt(parts[1]) : -1;
+    } catch (NumberFormatException e) {
+      status = -1;
+    }
+    if (status < 100) {
+      throw new IOException("invalid HTTP answer: " + ApiClient.oneLine(statusLine, 80));
+    }
+    Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    for (String line = readLine(in); line != null && !line.isEmpty(); line = readLine(in)) {
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        headers.computeIfAbsent(line.substring(0, colon).trim(), k -> new ArrayList<>())
+            .add(line.substring(colon + 1).trim());
+      }
+    }
+    byte[] body = status < 200 || status == 204 || status == 304 ? new byte[0] : readBody(in, headers);
+    return new Response(status, headers, new String(body, StandardCharsets.UTF_8), bodySent);
+  }
+
+  private static byte[] readBody(InputStream in, Map<String, List<String>> headers) throws IOException {
+    List<String> encoding = headers.getOrDefault("Transfer-Encoding", List.of());
+    if (encoding.stream().anyMatch(v -> v.toLowerCase(Locale.ROOT).contains("chunked"))) {
+      return readChunked(in);
+    }
+    List<String> length = headers.get("Content-Length");
+    if (length != null && !length.isEmpty()) {
+      long n;
+      try {
+        n = Long.parseLong(length.get(0));
+      } catch (NumberFormatException e) {
+        throw new IOException("invalid Content-Length in the answer: " + length.get(0));
+      }
+      if (n > MAX_RESPONSE_BODY) {
+        throw new IOException("answer too large: " + n + " bytes");
+      }
+      byte[] body = in.readNBytes((int) n);
+      if (body.length != n) {
+        throw new IOException("the server closed the connection in the middle of its answer");
+      }
+      return body;
+    }
+    return limited(in.readNBytes(MAX_RESPONSE_BODY + 1)); // neither: the body ends with the connection
+  }
+
+  private static byte[] readChunked(InputStream in) throws IOException {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    while (true) {
+      String sizeLine = readLine(in);
+      if (sizeLine == null) {
+        throw new IOException("the server closed the connection in the middle of its answer");
+      }
+      int semicolon = sizeLine.indexOf(';');
+      int size;
+      try {
+        size = Integer.parseInt((semicolon >= 0 ? sizeLine.substring(0, semicolon) : sizeLine).trim(), 16);
+      } catch (NumberFormatException e) {
+        throw new IOException("invalid chunk in the answer: " + ApiClient.oneLine(sizeLine, 40));
+      }
+      if (size == 0) {
+        for (String trailer = readLine(in); trailer != null && !trailer.isEmpty(); trailer = readLine(in)) {
+          // trailers carry nothing Depot uses
+        }
+        return body.toByteArray();
+      }
+      if (body.size() + size > MAX_RESPONSE_BODY) {
+        throw new IOException("answer too large");
+      }
+      byte[] chunk = in.readNBytes(size);
+      if (chunk.length != size) {
+        throw new IOException("the server closed the connection in the middle of its answer");
+      }
+      body.writeBytes(chunk);
+      readLine(in); // the CRLF after each chunk
+    }
+  }
+
+  private static byte[] limited(byte[] body) throws IOException {
+    if (body.length > MAX_RESPONSE_BODY) {
+      throw new IOException("answer too large");
+    }
+    return body;
+  }
+
+  /** A header line without its CRLF; null at end of stream before any byte. */
+  private static String readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+    int b;
+    while ((b = in.read()) != -1) {
+      if (b == '\n') {
+        break;
+      }
+      if (line.size() >= MAX_HEADER_LINE) {
+        throw new IOException("answer header line too long");
+      }
+      line.write(b);
+    }
+    if (b == -1 && line.size() == 0) {
+      return null;
+    }
+    String text = line.toString(StandardCharsets.ISO_8859_1);
+    return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+  }
+}

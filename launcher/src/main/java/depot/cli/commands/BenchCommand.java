@@ -1,0 +1,311 @@
+package depot.cli.commands;
+
+import depot.cli.ApiClient;
+import depot.cli.CliContext;
+import depot.cli.CliException;
+import depot.cli.CommandBase;
+import depot.cli.DepotCli;
+import depot.cli.Sha256;
+import depot.cli.SizeParser;
+import io.vertx.core.json.JsonObject;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublishers;
+import java.net.http.HttpResponse;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Load generator. Registers C fresh clients, then C worker threads (one per client, all sharing one
+ * HttpClient and its connection pool) deposit N files in total, optionally retrieve them all, and the
+ * figures of each phase are printed as one greppable line (or one JSON object).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Measure deposit (and retrieval) throughput and latency with concurrent clients.")
+public final class BenchCommand extends CommandBase {
+  /** Up to this size a file's content is built in memory, so its SHA-256 is known before sending. */
+  static final long IN_MEMORY_LIMIT = 8L << 20;
+
+  @Option(names = "--clients", paramLabel = "C", defaultValue = "4", description = "Concurrent clients (default: ${DEFAULT-VALUE}).")
+  int clients;
+
+  @Option(names = "--files", paramLabel = "N", defaultValue = "100", description = "Files in total (default: ${DEFAULT-VALUE}).")
+  int files;
+
+  @Option(names = "--size", paramLabel = "S", defaultValue = "64KiB", converter = SizeParser.class,
+      description = "Size of each file: 4096, 4KiB, 1MiB, 1G... (default: ${DEFAULT-VALUE}).")
+  long size;
+
+  @Option(names = "--replicas", paramLabel = "R", description = "Replicas per file (default: the server's).")
+  Integer replicas;
+
+  @Option(names = "--retrieve", description = "Afterwards, retrieve every file and check its SHA-256.")
+  boolean retrieve;
+
+  @Option(names = "--warmup", paramLabel = "K", defaultValue = "0",
+      description = "Deposit K extra files first, not measured (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the generated contents (default: random).")
+  Long seed;
+
+  @Option(names = "--cleanup", description = "Delete the bench files at the end (not measured).")
+  boolean cleanup;
+
+  @Option(names = "--json", description = "Print the figures as one JSON object.")
+  boolean json;
+
+  /** Expected SHA-256 of the files whose content was hashed before deposit, by name. */
+  private final Map<String, String> knownSha256 = new ConcurrentHashMap<>();
+
+  public BenchCommand(CliContext ctx) {
+    super(ctx);
+  }
+
+  /** One request of a phase: {@code prepare} is untimed (content generation), the returned action is timed. */
+  @FunctionalInterface
+  private interface FileOp {
+    Callable<Long> prepare(int client, int file) throws Exception;
+  }
+
+  @Override
+  protected void execute() throws Exception {
+    validate();
+    long runSeed = seed != null ? seed : new SecureRandom().nextLong();
+    ExecutorService httpPool = Executors.newFixedThreadPool(clients, daemonThreads("depot-bench-http"));
+    ExecutorService workers = Executors.newFixedThreadPool(clients, daemonThreads("depot-bench-worker"));
+    try {
+      ApiClient anonymous = new ApiClient(ApiClient.newHttpClient(httpPool), server(), null);
+      List<ApiClient> identities = register(anonymous, workers, runSeed);
+
+      BenchContent warmupContent = new BenchContent(~runSeed);
+      BenchContent content = new BenchContent(runSeed);
+      if (warmup > 0) {
+        runPhase("warmup", workers, warmup, (c, j) -> deposit(identities.get(c), warmupName(c, j), warmupContent, c, j));
+      }
+      BenchReport deposits = runPhase("deposit", workers, files,
+          (c, j) -> deposit(identities.get(c), name(c, j), content, c, j));
+      BenchReport retrievals = retrieve
+          ? runPhase("retrieve", workers, files, (c, j) -> retrieve(identities.get(c), name(c, j)))
+          : null;
+      if (cleanup) {
+        cleanup(workers, identities);
+      }
+      print(deposits, retrievals);
+
+      long errors = deposits.errors() + (retrievals == null ? 0 : retrievals.errors());
+      if (errors > 0) {
+        String first = deposits.firstError() != null ? deposits.firstError() : retrievals.firstError();
+        throw new CliException("bench: " + errors + " request(s) failed; first error: " + first);
+      }
+    } finally {
+      workers.shutdownNow();
+      httpPool.shutdownNow();
+    }
+  }
+
+  private void validate() {
+    if (clients < 1) {
+      throw new CliException("--clients must be at least 1", 2, null);
+    }
+    if (files < 1) {
+      throw new CliException("--files must be at least 1", 2, null);
+    }
+    if (size < 0) {
+      throw new CliException("--size must not be negative", 2, null);
+    }
+    if (warmup < 0) {
+      throw new CliException("--warmup must not be negative", 2, null);
+    }
+    if (replicas != null && replicas < 1) {
+      throw new CliException("--replicas must be at least 1", 2, null);
+    }
+  }
+
+  static String name(int client, int file) {
+    return "bench-" + client + "-" + file;
+  }
+
+  static String warmupName(int client, int file) {
+    return "bench-warmup-" + client + "-" + file;
+  }
+
+  /** How many of {@code total} files client {@code client} handles: an even split, first ones take the rest. */
+  static int share(int total, int clients, int client) {
+    return total / clients + (client < total % clients ? 1 : 0);
+  }
+
+  /** One fresh client per worker, so each has its own files and token, like independent users. */
+  private List<ApiClient> register(ApiClient anonymous, ExecutorService workers, long runSeed) throws Exception {
+    String prefix = "bench-" + Long.toHexString(runSeed ^ System.nanoTime()).substring(0, 6);
+    List<Future<ApiClient>> registrations = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      String nickname = prefix + "-" + i;
+      registrations.add(workers.submit(() -> {
+        HttpRequest request = anonymous.request(ApiClient.CLIENTS)
+            .header("Content-Type", "application/json")
+            .POST(BodyPublishers.ofString(new JsonObject().put("nickname", nickname).encode()))
+            .build();
+        String token = anonymous.sendForJson(request).getString("token");
+        if (token == null) {
+          throw new CliException("no token in the server's answer");
+        }
+        return anonymous.withToken(token);
+      }));
+    }
+    List<ApiClient> identities = new ArrayList<>();
+    for (Future<ApiClient> registration : registrations) {
+      try {
+        identities.add(registration.get());
+      } catch (ExecutionException e) {
+        throw new CliException("bench: cannot register a client: " + DepotCli.describe(e.getCause()), e.getCause());
+      }
+    }
+    return identities;
+  }
+
+  private BenchReport runPhase(String phase, ExecutorService workers, int total, FileOp op) throws Exception {
+    BenchReport report = new BenchReport(phase);
+    List<Future<?>> running = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int c = 0; c < clients; c++) {
+      int client = c;
+      int count = share(total, clients, c);
+      running.add(workers.submit(() -> {
+        for (int j = 0; j < count && !Thread.currentThread().isInterrupted(); j++) {
+          try {
+            Callable<Long> action = op.prepare(client, j);
+            long t0 = System.nanoTime();
+            long bytes = action.call();
+            report.success(System.nanoTime() - t0, bytes);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } catch (Exception e) {
+            report.error(DepotCli.describe(e));
+          }
+        }
+      }));
+    }
+    for (Future<?> f : running) {
+      f.get();
+    }
+    report.finish(System.nanoTime() - start);
+    return report;
+  }
+
+  private Callable<Long> deposit(ApiClient api, String name, BenchContent content, int client, int file) {
+    HttpRequest.Builder builder = api.request(ApiClient.filePath(name) + (replicas == null ? "" : "?replicas=" + replicas))
+        .header("Content-Type", "application/octet-stream");
+    if (size <= IN_MEMORY_LIMIT) {
+      byte[] data = content.bytes(client, file, (int) size);
+      String sha256 = Sha256.of(data);
+      knownSha256.put(name, sha256);
+      // No Expect: 100-continue here: contents are unique, so the server always wants the body, and
+      // JDK 17's HttpClient hangs on early answers to it (see ExpectContinueUpload).
+      builder.header(ApiClient.SHA256_HEADER, sha256).PUT(BodyPublishers.ofByteArray(data));
+    } else {
+      // Too big to hold: stream generated bytes with a fixed Content-Length; the server computes the hash.
+      builder.PUT(BodyPublishers.fromPublisher(
+          BodyPublishers.ofInputStream(() -> content.stream(client, file, size)), size));
+    }
+    HttpRequest request = builder.build();
+    return () -> {
+      api.requireSuccess(api.send(request, HttpResponse.BodyHandlers.ofString()));
+      return size;
+    };
+  }
+
+  private Callable<Long> retrieve(ApiClient api, String name) {
+    HttpRequest request = api.request(ApiClient.filePath(name)).GET().build();
+    return () -> {
+      HttpResponse<InputStream> response = api.send(request, HttpResponse.BodyHandlers.ofInputStream());
+      try (InputStream body = response.body()) {
+        if (!ApiClient.isSuccess(response.statusCode())) {
+          throw api.failure(response.statusCode(), body);
+        }
+        Sha256.Copied copied = Sha256.copy(body, OutputStream.nullOutputStream(), n -> { });
+        String announced = Sha256.fromHeader(response.headers().firstValue(ApiClient.SHA256_HEADER)
+            .or(() -> response.headers().firstValue("ETag")).orElse(null));
+        if (announced == null) {
+          throw new CliException("retrieve " + name + ": no SHA-256 header in the answer");
+        }
+        if (!announced.equals(copied.sha256())) {
+          throw new CliException("retrieve " + name + ": checksum mismatch with the announced SHA-256");
+        }
+        String deposited = knownSha256.get(name);
+        if (deposited != null && !deposited.equals(copied.sha256())) {
+          throw new CliException("retrieve " + name + ": content differs from what was deposited");
+        }
+        if (copied.bytes() != size) {
+          throw new CliException("retrieve " + name + ": got " + copied.bytes() + " bytes, expected " + size);
+        }
+        return copied.bytes();
+      }
+    };
+  }
+
+  private void cleanup(ExecutorService workers, List<ApiClient> identities) throws Exception {
+    List<BenchReport> reports = new ArrayList<>();
+    reports.add(runPhase("cleanup", workers, files, delete(identities, BenchCommand::name)));
+    if (warmup > 0) {
+      reports.add(runPhase("cleanup", workers, warmup, delete(identities, BenchCommand::warmupName)));
+    }
+    reports.stream().filter(r -> r.errors() > 0).findFirst().ifPresent(r ->
+        ctx.err().println("depot: warning: cleanup could not delete some files: " + r.firstError()));
+  }
+
+  private static FileOp delete(List<ApiClient> identities, BiFunction<Integer, Integer, String> naming) {
+    return (c, j) -> () -> {
+      ApiClient api = identities.get(c);
+      api.requireSuccess(api.send(api.request(ApiClient.filePath(naming.apply(c, j))).DELETE().build(),
+          HttpResponse.BodyHandlers.ofString()));
+      return 0L;
+    };
+  }
+
+  private void print(BenchReport deposits, BenchReport retrievals) {
+    if (json) {
+      JsonObject figures = new JsonObject()
+          .put("server", server().toString())
+          .put("clients", clients)
+          .put("files", files)
+          .put("size", size)
+          .put("replicas", replicas)
+          .put("deposit", deposits.toJson());
+      if (retrievals != null) {
+        figures.put("retrieve", retrievals.toJson());
+      }
+      ctx.out().println(figures.encode());
+      return;
+    }
+    ctx.out().println("bench: server=" + server() + " clients=" + clients + " files=" + files + " size=" + size
+        + " replicas=" + (replicas == null ? "default" : replicas));
+    ctx.out().println(deposits.line());
+    if (retrievals != null) {
+      ctx.out().println(retrievals.line());
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger counter = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+      thread.setDaemon(true); // never keep the JVM alive after the report
+      return thread;
+    };
+  }
+}

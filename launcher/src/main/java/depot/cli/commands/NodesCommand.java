@@ -1,0 +1,74 @@
+package depot.cli.commands;
+
+import depot.cli.ApiClient;
+import depot.cli.CliContext;
+import depot.cli.CliException;
+import depot.cli.CommandBase;
+import depot.cli.HumanSize;
+import depot.cli.Table;
+import depot.cli.TimeFormat;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.time.Instant;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Shows the cluster's nodes; an administrator's view, so it takes the admin token, not a client's. */
+@Command(name = "nodes", mixinStandardHelpOptions = true, description = "Show the cluster's nodes (admin).")
+public final class NodesCommand extends CommandBase {
+  public static final String ADMIN_TOKEN_ENV = "DEPOT_ADMIN_TOKEN";
+
+  @Option(names = "--admin-token", paramLabel = "TOKEN", description = "Admin token (default: $DEPOT_ADMIN_TOKEN).")
+  String adminToken;
+
+  @Option(names = "--json", description = "Print the server's JSON as is.")
+  boolean json;
+
+  public NodesCommand(CliContext ctx) {
+    super(ctx);
+  }
+
+  @Override
+  protected void execute() throws Exception {
+    String token = adminToken != null ? adminToken : ctx.env(ADMIN_TOKEN_ENV);
+    if (token == null) {
+      throw new CliException("no admin token: pass --admin-token TOKEN or set " + ADMIN_TOKEN_ENV);
+    }
+    ApiClient api = new ApiClient(server(), token);
+    String body = api.requireSuccess(api.send(api.request(ApiClient.NODES).GET().build(),
+        HttpResponse.BodyHandlers.ofString()));
+    if (json) {
+      ctx.out().println(body.strip());
+      return;
+    }
+    JsonArray nodes = ApiClient.parseJson(body).getJsonArray("nodes", new JsonArray());
+    Table table = new Table("ID", "ROLES", "HOST", "RANK", "STATUS", "LAST BEAT", "DISK USED", "DISK FREE", "REPLICAS")
+        .alignRight(3, 6, 7, 8);
+    Instant now = Instant.now();
+    boolean anyLeader = false;
+    for (Object item : nodes) {
+      JsonObject n = (JsonObject) item;
+      boolean leader = Boolean.TRUE.equals(n.getValue("leader"));
+      anyLeader |= leader;
+      JsonArray roles = n.getJsonArray("roles", new JsonArray());
+      table.row(n.getValue("id") + (leader ? "*" : ""),
+          roles.isEmpty() ? "-" : String.join(",", roles.stream().map(String::valueOf).toList()),
+          n.getValue("host"),
+          n.getValue("rank"),
+          n.getValue("status"),
+          TimeFormat.ago(TimeFormat.parse(n.getValue("lastHeartbeat")), now),
+          bytes(n.getValue("diskUsed")),
+          bytes(n.getValue("diskFree")),
+          n.getValue("replicas"));
+    }
+    table.print(ctx.out());
+    if (anyLeader) {
+      ctx.out().println("* leader");
+    }
+  }
+
+  private static String bytes(Object value) {
+    return value instanceof Number n ? HumanSize.format(n.longValue()) : "-";
+  }
+}

@@ -1,0 +1,132 @@
+package depot.cli.commands;
+
+import depot.cli.ApiClient;
+import depot.cli.CliContext;
+import depot.cli.CliException;
+import depot.cli.CommandBase;
+import depot.cli.Progress;
+import depot.cli.Sha256;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpResponse;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.UUID;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Downloads a file. Bytes go to a hidden temporary file next to the target, are checked against the
+ * server's SHA-256, and only then replace the target in one atomic rename: a failed or corrupted download
+ * never leaves a partial file under the real name.
+ */
+@Command(name = "retrieve", mixinStandardHelpOptions = true, description = "Retrieve a deposited file.")
+public final class RetrieveCommand extends CommandBase {
+
+  @Parameters(index = "0", paramLabel = "NAME", description = "The file's name on the server.")
+  String name;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "PATH",
+      description = "Where to write it (default: ./NAME; a directory: DIR/NAME; '-': standard output).")
+  String output;
+
+  public RetrieveCommand(CliContext ctx) {
+    super(ctx);
+  }
+
+  @Override
+  protected void execute() throws Exception {
+    ApiClient api = clientApi();
+    HttpResponse<InputStream> response = api.send(api.request(ApiClient.filePath(name)).GET().build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    try (InputStream body = response.body()) {
+      if (!ApiClient.isSuccess(response.statusCode())) {
+        throw api.failure(response.statusCode(), body);
+      }
+      String expected = expectedSha256(response.headers());
+      long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if ("-".equals(output)) {
+        toStdout(body, expected, length);
+      } else {
+        toFile(body, expected, length);
+      }
+    }
+  }
+
+  /** Standard output cannot be taken back, so a mismatch there is reported after the fact. */
+  private void toStdout(InputStream body, String expected, long length) throws IOException {
+    Sha256.Copied copied = copy(body, ctx.out(), length);
+    ctx.out().flush();
+    verify(expected, copied, "the output above is corrupt");
+  }
+
+  private void toFile(InputStream body, String expected, long length) throws IOException {
+    Path target = target();
+    Path dir = target.toAbsolutePath().getParent();
+    if (!Files.isDirectory(dir)) {
+      throw new CliException("no such directory: " + dir);
+    }
+    Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".part");
+    try {
+      Sha256.Copied copied;
+      try (FileOutputStream out = new FileOutputStream(Files.createFile(tmp).toFile())) {
+        copied = copy(body, out, length);
+        out.getFD().sync(); // the rename below must not become durable before the bytes
+      }
+      verify(expected, copied, "nothing written");
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+      ctx.out().println("Retrieved " + name + " (" + copied.bytes() + " bytes) to " + target);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private Sha256.Copied copy(InputStream body, OutputStream out, long length) throws IOException {
+    try (Progress progress = Progress.start("downloading", length, ctx.interactive())) {
+      return Sha256.copy(body, out, progress::update);
+    }
+  }
+
+  private void verify(String expected, Sha256.Copied copied, String consequence) {
+    if (expected == null) {
+      // Nothing to compare with; say so rather than pretend the content was checked.
+      ctx.err().println("depot: warning: the server sent no SHA-256 for " + name + "; content not verified");
+      return;
+    }
+    if (!expected.equals(copied.sha256())) {
+      throw new CliException("checksum mismatch for " + name + ": server announced sha256 " + expected
+          + ", received " + copied.sha256() + " (" + copied.bytes() + " bytes); " + consequence);
+    }
+  }
+
+  /** -o PATH, or DIR/NAME when PATH is a directory, or ./NAME. */
+  private Path target() {
+    Path local = Path.of(safeFileName(name));
+    if (output == null) {
+      return local;
+    }
+    Path out = Path.of(output);
+    return Files.isDirectory(out) ? out.resolve(local) : out;
+  }
+
+  /** A server name may contain separators or be "..": never let it pick a path outside the directory. */
+  static String safeFileName(String name) {
+    String safe = name.replace('/', '_').replace('\\', '_');
+    return safe.equals(".") || safe.equals("..") || safe.isEmpty() ? safe.replace('.', '_') + "_" : safe;
+  }
+
+  private static String expectedSha256(HttpHeaders headers) {
+    String fromHeader = Sha256.fromHeader(headers.firstValue(ApiClient.SHA256_HEADER).orElse(null));
+    return fromHeader != null ? fromHeader : Sha256.fromHeader(headers.firstValue("ETag").orElse(null));
+  }
+}

@@ -1,0 +1,96 @@
+package depot.launcher;
+
+import depot.config.DepotConfig;
+import depot.node.ClusterSetup;
+import depot.node.NodeVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A whole cluster in one process: one clustered Vert.x instance (its own Hazelcast member on loopback)
+ * per node: "main" with directory, coordinator and gateway, and N storage nodes with their own folders.
+ */
+public final class DevCluster implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DevCluster.class);
+
+  private final List<Vertx> instances = new ArrayList<>();
+  private NodeVerticle main;
+
+  /** Per-node settings that come from {@code dev}'s flags, not from the environment. */
+  static DepotConfig nodeConfig(Map<String, String> env, String nodeId, JsonArray roles, Path dataDir, int httpPort) {
+    return DepotConfig.resolve(new JsonObject(), env)
+        .with("nodeId", nodeId)
+        .with("roles", roles)
+        .with("dataDir", dataDir.toString())
+        .with("httpPort", httpPort)
+        .with("storagePort", 0)
+        .with("metricsRegistry", "depot-" + nodeId);
+  }
+
+  /** Starts the storage nodes and the main node; blocks until all are up. */
+  public static DevCluster start(Map<String, String> env, Path data, int storageNodes, int port) throws Exception {
+    DevCluster cluster = new DevCluster();
+    try {
+      DepotConfig mainConfig = nodeConfig(env, "main",
+          new JsonArray().add("directory").add("coordinator").add("gateway"), data.resolve("main"), port);
+      cluster.main = new NodeVerticle(mainConfig);
+      Vertx mainVertx = await(ClusterSetup.startClustered(mainConfig, "127.0.0.1", mainConfig.metricsRegistry()));
+      cluster.instances.add(mainVertx);
+      List<Future<?>> storage = new ArrayList<>();
+      for (int i = 1; i <= storageNodes; i++) {
+        DepotConfig c = nodeConfig(env, "storage-" + i, new JsonArray().add("storage"), data.resolve("storage-" + i), 0);
+        storage.add(ClusterSetup.startClustered(c, "127.0.0.1", c.metricsRegistry())
+            .compose(vertx -> {
+              synchronized (cluster.instances) {
+                cluster.instances.add(vertx);
+              }
+              return vertx.deployVerticle(new NodeVerticle(c));
+            }));
+      }
+      await(mainVertx.deployVerticle(cluster.main));
+      await(Future.all(storage));
+      return cluster;
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  }
+
+  public int port() {
+    return main.gatewayPort();
+  }
+
+  public String adminToken() {
+    return main.adminToken();
+  }
+
+  /** Closes every node: storage nodes last, so in-flight writes can finish. */
+  @Override
+  public void close() {
+    List<Vertx> all;
+    synchronized (instances) {
+      all = new ArrayList<>(instances);
+    }
+    for (Vertx v : all) {
+      try {
+        v.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("closing a node failed: {}", e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,309 @@
+package depot.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Commands against a tiny in-test HTTP server: what goes on the wire, and what the user sees. */
+class DepotCliHttpTest {
+  private static final String RECORD = """
+      {"name":"%s","size":%d,"sha256":"%s","version":1,"desiredReplicas":2,"liveReplicas":2,
+       "nodes":["node-a","node-b"],"depositedAt":"2025-01-01T00:00:00Z"}""";
+
+  @TempDir
+  Path tmp;
+
+  Path config;
+  Map<String, String> env;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    config = Files.createDirectories(tmp.resolve("config"));
+    env = new HashMap<>(Map.of("DEPOT_CONFIG_DIR", config.toString()));
+  }
+
+  private CliRunner.Result depot(String... args) {
+    return CliRunner.run(env, args);
+  }
+
+  /** A failure is exactly one line on stderr, prefixed with "depot: ". */
+  private static void assertOneLineError(CliRunner.Result result, String expectedMessage) {
+    assertNotEquals(0, result.code());
+    assertEquals("depot: " + expectedMessage + System.lineSeparator(), result.err());
+    assertEquals("", result.out());
+  }
+
+  @Test
+  void loginRegistersAndStoresPrivateCredentials() throws Exception {
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.json(ex, 201, "{\"clientId\":\"c-42\",\"token\":\"tok-42\"}"))) {
+      CliRunner.Result result = depot("login", "--nickname", "alice", "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertEquals("Logged in as alice (client id c-42)\n", result.out());
+      TestServer.Request request = server.requests.get(0);
+      assertEquals("POST", request.method());
+      assertEquals("/api/v1/clients", request.rawPath());
+      assertEquals("alice", new JsonObject(request.bodyText()).getString("nickname"));
+
+      Path file = config.resolve("credentials.json");
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+      JsonObject stored = new JsonObject(Files.readString(file));
+      assertEquals(server.url(), stored.getString("server"));
+      assertEquals("c-42", stored.getString("clientId"));
+      assertEquals("tok-42", stored.getString("token"));
+      assertEquals("alice", stored.getString("nickname"));
+    }
+  }
+
+  @Test
+  void reconnectChecksTheTokenFirst() throws Exception {
+    try (TestServer server = new TestServer((ex, req) -> {
+      boolean good = "Bearer good".equals(req.header("Authorization"));
+      TestServer.json(ex, good ? 200 : 401, good ? "{\"files\":[]}" : "{\"error\":\"unauthorized\",\"message\":\"bad token\"}");
+    })) {
+      CliRunner.Result bad = depot("login", "--client-id", "c-1", "--token", "bad", "--server", server.url());
+      assertOneLineError(bad, "invalid client id or token");
+      assertFalse(Files.exists(config.resolve("credentials.json")));
+
+      CliRunner.Result good = depot("login", "--client-id", "c-1", "--token", "good", "--server", server.url());
+      assertEquals(0, good.code(), good.err());
+      assertEquals("GET", server.requests.get(1).method());
+      assertEquals("/api/v1/files", server.requests.get(1).rawPath());
+      assertEquals("c-1", new JsonObject(Files.readString(config.resolve("credentials.json"))).getString("clientId"));
+    }
+  }
+
+  @Test
+  void depositSendsTheFileWithItsHashAndStoredToken() throws Exception {
+    byte[] content = new byte[200_000];
+    new Random(7).nextBytes(content);
+    Path file = Files.write(tmp.resolve("my file é.bin"), content);
+    String sha = Sha256.of(content);
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.json(ex, 201, RECORD.formatted("my file é.bin", content.length, sha)))) {
+      new CredentialsStore(config).save(new Credentials(server.url(), "c-1", "tok-1", "alice"));
+
+      CliRunner.Result result = depot("deposit", file.toString(), "--replicas", "2", "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertEquals("Deposited my file é.bin: 200000 bytes, sha256 " + sha.substring(0, 12)
+          + ", version 1, replicas 2/2 on node-a,node-b\n", result.out());
+      TestServer.Request request = server.requests.get(0);
+      assertEquals("PUT", request.method());
+      assertEquals("/api/v1/files/my%20file%20%C3%A9.bin", request.rawPath());
+      assertEquals("replicas=2", request.rawQuery());
+      assertEquals("Bearer tok-1", request.header("Authorization"));
+      assertEquals(sha, request.header("X-Depot-Sha256"));
+      assertEquals("application/octet-stream", request.header("Content-Type"));
+      assertEquals(String.valueOf(content.length), request.header("Content-Length"));
+      assertTrue("100-continue".equalsIgnoreCase(request.header("Expect")), request.header("Expect"));
+      assertArrayEquals(content, request.body());
+    }
+  }
+
+  @Test
+  void depositWithoutReplicasLetsTheServerChooseAndHonoursName() throws Exception {
+    Path file = Files.writeString(tmp.resolve("local.txt"), "hello");
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.send(ex, 201, Map.of("X-Depot-Dedup", "true", "Content-Type", "application/json"),
+            RECORD.formatted("remote name", 5, Sha256.of("hello".getBytes())).getBytes(StandardCharsets.UTF_8)))) {
+      env.put("DEPOT_TOKEN", "env-token");
+      env.put("DEPOT_SERVER", server.url());
+
+      CliRunner.Result result = depot("deposit", file.toString(), "--name", "remote name");
+
+      assertEquals(0, result.code(), result.err());
+      assertTrue(result.out().endsWith(" (already stored, nothing uploaded)\n"), result.out());
+      TestServer.Request request = server.requests.get(0);
+      assertEquals("/api/v1/files/remote%20name", request.rawPath());
+      assertEquals(null, request.rawQuery());
+      assertEquals("Bearer env-token", request.header("Authorization"));
+    }
+  }
+
+  @Test
+  void retrieveVerifiesAndMovesIntoPlace() throws Exception {
+    byte[] content = "the content".getBytes(StandardCharsets.UTF_8);
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.send(ex, 200, Map.of("ETag", "\"" + Sha256.of(content) + "\""), content))) {
+      env.put("DEPOT_TOKEN", "t");
+      Path out = tmp.resolve("out");
+      Files.createDirectories(out);
+
+      CliRunner.Result result = depot("retrieve", "a b.txt", "-o", out.toString(), "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertEquals("/api/v1/files/a%20b.txt", server.requests.get(0).rawPath());
+      assertArrayEquals(content, Files.readAllBytes(out.resolve("a b.txt")));
+      assertEquals("Retrieved a b.txt (11 bytes) to " + out.resolve("a b.txt") + "\n", result.out());
+      try (Stream<Path> files = Files.list(out)) {
+        assertEquals(List.of(out.resolve("a b.txt")), files.toList(), "no temporary file left");
+      }
+    }
+  }
+
+  @Test
+  void retrieveToStdoutWritesRawBytes() throws Exception {
+    byte[] content = {0, 1, 2, (byte) 0xff, '\n'};
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.send(ex, 200, Map.of("X-Depot-Sha256", Sha256.of(content)), content))) {
+      env.put("DEPOT_TOKEN", "t");
+      CliRunner.Result result = depot("retrieve", "bin", "-o", "-", "--server", server.url());
+      assertEquals(0, result.code(), result.err());
+      assertArrayEquals(content, result.rawOut());
+    }
+  }
+
+  @Test
+  void retrieveRejectsCorruptContentAndLeavesNoFile() throws Exception {
+    byte[] content = "what was sent".getBytes(StandardCharsets.UTF_8);
+    String wrongSha = Sha256.of("what was deposited".getBytes(StandardCharsets.UTF_8));
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.send(ex, 200, Map.of("X-Depot-Sha256", wrongSha), content))) {
+      env.put("DEPOT_TOKEN", "t");
+      Path out = Files.createDirectories(tmp.resolve("out"));
+      Path target = out.resolve("f.txt");
+
+      CliRunner.Result result = depot("retrieve", "f.txt", "-o", target.toString(), "--server", server.url());
+
+      assertOneLineError(result, "checksum mismatch for f.txt: server announced sha256 " + wrongSha
+          + ", received " + Sha256.of(content) + " (13 bytes); nothing written");
+      try (Stream<Path> files = Files.list(out)) {
+        assertEquals(List.of(), files.toList(), "neither the target nor a temporary file");
+      }
+    }
+  }
+
+  @Test
+  void retrieveKeepsAnExistingFileWhenTheDownloadFails() throws Exception {
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.json(ex, 404, "{\"error\":\"not_found\",\"message\":\"no file named f.txt\"}"))) {
+      env.put("DEPOT_TOKEN", "t");
+      Path target = Files.writeString(tmp.resolve("f.txt"), "old");
+      CliRunner.Result result = depot("retrieve", "f.txt", "-o", target.toString(), "--server", server.url());
+      assertOneLineError(result, "no file named f.txt");
+      assertEquals("old", Files.readString(target));
+    }
+  }
+
+  @Test
+  void serverErrorJsonBecomesOneLineOnStderr() throws Exception {
+    try (TestServer server = new TestServer((ex, req) -> TestServer.json(ex, 400,
+        "{\"error\":\"invalid_replicas\",\"message\":\"replicas must be at most 3\\n(cluster has 3 storage nodes)\"}"))) {
+      env.put("DEPOT_TOKEN", "t");
+      CliRunner.Result result = depot("replicas", "f", "9", "--server", server.url());
+      assertOneLineError(result, "replicas must be at most 3 (cluster has 3 storage nodes)");
+      assertEquals(1, result.code());
+    }
+  }
+
+  @Test
+  void unreachableServerIsNamed() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort(); // closed again: nobody listens there
+    }
+    env.put("DEPOT_TOKEN", "t");
+    CliRunner.Result result = depot("list", "--server", "http://127.0.0.1:" + port);
+    assertOneLineError(result, "cannot reach server http://127.0.0.1:" + port + ": connection refused");
+  }
+
+  @Test
+  void commandsNeedALogin() {
+    assertOneLineError(depot("list"), "not logged in: run `depot login --nickname NAME` first");
+  }
+
+  @Test
+  void usageErrorsAreOneLineToo() {
+    CliRunner.Result result = depot("replicas", "f", "many");
+    assertEquals(2, result.code());
+    assertEquals(1, result.err().lines().count(), result.err());
+    assertTrue(result.err().startsWith("depot: "), result.err());
+  }
+
+  @Test
+  void listPrintsATable() throws Exception {
+    String sha = Sha256.of(new byte[0]);
+    try (TestServer server = new TestServer((ex, req) -> TestServer.json(ex, 200,
+        "{\"files\":[" + RECORD.formatted("a.txt", 1536, sha) + "," + RECORD.formatted("b b", 0, sha) + "]}"))) {
+      env.put("DEPOT_TOKEN", "t");
+      CliRunner.Result table = depot("list", "--server", server.url());
+      assertEquals(0, table.code(), table.err());
+      List<String> lines = table.out().lines().toList();
+      assertEquals(3, lines.size(), table.out());
+      assertTrue(lines.get(0).matches("NAME\\s+SIZE\\s+REPLICAS\\s+VERSION\\s+DEPOSITED\\s+SHA256"), lines.get(0));
+      assertTrue(lines.get(1).matches("a\\.txt\\s+1\\.5 KiB\\s+2/2\\s+1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s+e3b0c44298fc"),
+          lines.get(1));
+
+      CliRunner.Result json = depot("list", "--json", "--server", server.url());
+      assertEquals(2, new JsonObject(json.out()).getJsonArray("files").size());
+    }
+  }
+
+  @Test
+  void deleteAndReplicas() throws Exception {
+    try (TestServer server = new TestServer((ex, req) -> {
+      if (req.method().equals("DELETE")) {
+        TestServer.send(ex, 204, Map.of(), new byte[0]);
+      } else {
+        TestServer.json(ex, 200, "{\"name\":\"f\",\"desiredReplicas\":3,\"liveReplicas\":2}");
+      }
+    })) {
+      env.put("DEPOT_TOKEN", "t");
+      CliRunner.Result deleted = depot("delete", "f", "--server", server.url());
+      assertEquals("Deleted f\n", deleted.out());
+      assertEquals("DELETE", server.requests.get(0).method());
+      assertEquals("/api/v1/files/f", server.requests.get(0).rawPath());
+
+      CliRunner.Result replicas = depot("replicas", "f", "3", "--server", server.url());
+      assertEquals("f: replicas 2/3\n", replicas.out());
+      TestServer.Request put = server.requests.get(1);
+      assertEquals("PUT", put.method());
+      assertEquals("/api/v1/files/f/replicas", put.rawPath());
+      assertEquals(3, new JsonObject(put.bodyText()).getInteger("replicas"));
+    }
+  }
+
+  @Test
+  void nodesUsesTheAdminToken() throws Exception {
+    String beat = java.time.Instant.now().minusSeconds(2).toString();
+    try (TestServer server = new TestServer((ex, req) -> TestServer.json(ex, 200, """
+        {"nodes":[{"id":"n1","roles":["storage","coordinator"],"host":"10.0.0.1:8080","rank":1,"status":"UP",
+          "lastHeartbeat":"%s","diskUsed":1048576,"diskFree":2147483648,"replicas":12,"leader":true},
+         {"id":"n2","roles":["storage"],"host":"10.0.0.2:8080","rank":2,"status":"DOWN",
+          "lastHeartbeat":null,"diskUsed":0,"diskFree":0,"replicas":0,"leader":false}]}""".formatted(beat)))) {
+      CliRunner.Result missing = depot("nodes", "--server", server.url());
+      assertOneLineError(missing, "no admin token: pass --admin-token TOKEN or set DEPOT_ADMIN_TOKEN");
+
+      env.put("DEPOT_ADMIN_TOKEN", "admin-secret");
+      CliRunner.Result result = depot("nodes", "--server", server.url());
+      assertEquals(0, result.code(), result.err());
+      assertEquals("Bearer admin-secret", server.requests.get(0).header("Authorization"));
+      List<String> lines = result.out().lines().toList();
+      assertTrue(lines.get(0).matches("ID\\s+ROLES\\s+HOST\\s+RANK\\s+STATUS\\s+LAST BEAT\\s+DISK USED\\s+DISK FREE\\s+REPLICAS"));
+      assertTrue(lines.get(1).matches("n1\\*\\s+storage,coordinator\\s+10\\.0\\.0\\.1:8080\\s+1\\s+UP\\s+\\d+\\.\\ds ago\\s+1\\.0 MiB\\s+2\\.0 GiB\\s+12"),
+          lines.get(1));
+      assertTrue(lines.get(2).matches("n2\\s+storage\\s+10\\.0\\.0\\.2:8080\\s+2\\s+DOWN\\s+never\\s+0 B\\s+0 B\\s+0"), lines.get(2));
+      assertEquals("* leader", lines.get(3));
+    }
+  }
+}

@@ -1,0 +1,234 @@
+package depot.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A node's settings: built-in defaults, overlaid by the role config from {@code conf/*.json}, overlaid by
+ * environment variables. Every key {@code someKey} can be set with {@code DEPOT_SOME_KEY}.
+ */
+public final class DepotConfig {
+  public static final String ROLE_DIRECTORY = "directory";
+  public static final String ROLE_COORDINATOR = "coordinator";
+  public static final String ROLE_GATEWAY = "gateway";
+  public static final String ROLE_STORAGE = "storage";
+  public static final Set<String> ALL_ROLES = Set.of(ROLE_DIRECTORY, ROLE_COORDINATOR, ROLE_GATEWAY, ROLE_STORAGE);
+
+  private static final JsonObject DEFAULTS = new JsonObject()
+      .put("roles", new JsonArray().add(ROLE_DIRECTORY).add(ROLE_COORDINATOR).add(ROLE_GATEWAY).add(ROLE_STORAGE))
+      .put("nodeId", null)
+      .put("dataDir", "data")
+      .put("advertisedHost", "127.0.0.1")
+      .put("httpHost", "0.0.0.0")
+      .put("httpPort", 8080)
+      .put("storagePort", 0)
+      .put("adminToken", null)
+      .put("clusterName", "depot")
+      .put("clusterMembers", "127.0.0.1")
+      .put("clusterPort", 5701)
+      .put("clusterSecret", "")
+      .put("heartbeatIntervalMs", 1000)
+      .put("nodeExpiryMs", 5000)
+      .put("defaultReplicas", 3)
+      .put("maxReplicas", 10)
+      .put("writeQuorum", 0)
+      .put("chunkSize", 64 * 1024)
+      .put("gcGraceMs", 30_000)
+      .put("allocationTimeoutMs", 3_600_000)
+      .put("webRoot", "web-ui")
+      .put("metricsRegistry", "depot");
+
+  private final JsonObject json;
+
+  private DepotConfig(JsonObject json) {
+    this.json = json;
+  }
+
+  /** Defaults, then {@code fileConfig}, then the process environment. */
+  public static DepotConfig resolve(JsonObject fileConfig) {
+    return resolve(fileConfig, System.getenv());
+  }
+
+  public static DepotConfig resolve(JsonObject fileConfig, Map<String, String> env) {
+    JsonObject merged = DEFAULTS.copy();
+    if (fileConfig != null) {
+      merged.mergeIn(fileConfig);
+    }
+    for (String key : DEFAULTS.fieldNames()) {
+      String value = env.get(envName(key));
+      if (value != null && !value.isBlank()) {
+        merged.put(key, parse(key, value.trim()));
+      }
+    }
+    DepotConfig config = new DepotConfig(merged);
+    config.validate();
+    return config;
+  }
+
+  public static DepotConfig of(JsonObject json) {
+    return resolve(json, Map.of());
+  }
+
+  /** {@code httpPort} -> {@code DEPOT_HTTP_PORT}. */
+  public static String envName(String key) {
+    return "DEPOT_" + key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+  }
+
+  public static Set<String> keys() {
+    return DEFAULTS.fieldNames();
+  }
+
+  private static Object parse(String key, String value) {
+    Object def = DEFAULTS.getValue(key);
+    if (def instanceof JsonArray) {
+      JsonArray array = new JsonArray();
+      for (String part : value.split(",")) {
+        if (!part.isBlank()) {
+          array.add(part.trim());
+        }
+      }
+      return array;
+    }
+    if (def instanceof Integer) {
+      try {
+        return Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(envName(key) + " must be a number, got '" + value + "'");
+      }
+    }
+    return value;
+  }
+
+  private void validate() {
+    for (String role : roles()) {
+      if (!ALL_ROLES.contains(role)) {
+        throw new IllegalArgumentException("unknown role '" + role + "'; roles are " + ALL_ROLES);
+      }
+    }
+    if (httpPort() < 0 || httpPort() > 65535 || storagePort() < 0 || storagePort() > 65535) {
+      throw new IllegalArgumentException("ports must be between 0 and 65535");
+    }
+    if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
+      throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
+    }
+  }
+
+  public DepotConfig with(String key, Object value) {
+    JsonObject copy = json.copy();
+    copy.put(key, value);
+    return new DepotConfig(copy);
+  }
+
+  public JsonObject toJson() {
+    return json.copy();
+  }
+
+  public List<String> roles() {
+    List<String> roles = new ArrayList<>();
+    json.getJsonArray("roles", new JsonArray()).forEach(r -> roles.add(String.valueOf(r).trim()));
+    return roles;
+  }
+
+  public boolean hasRole(String role) {
+    return roles().contains(role);
+  }
+
+  public String nodeId() {
+    return json.getString("nodeId");
+  }
+
+  public String dataDir() {
+    return json.getString("dataDir");
+  }
+
+  public String advertisedHost() {
+    return json.getString("advertisedHost");
+  }
+
+  public String httpHost() {
+    return json.getString("httpHost");
+  }
+
+  public int httpPort() {
+    return json.getInteger("httpPort");
+  }
+
+  public int storagePort() {
+    return json.getInteger("storagePort");
+  }
+
+  public String adminToken() {
+    return json.getString("adminToken");
+  }
+
+  public String clusterName() {
+    return json.getString("clusterName");
+  }
+
+  public List<String> clusterMembers() {
+    List<String> members = new ArrayList<>();
+    for (String m : json.getString("clusterMembers", "").split(",")) {
+      if (!m.isBlank()) {
+        members.add(m.trim());
+      }
+    }
+    return members;
+  }
+
+  public int clusterPort() {
+    return json.getInteger("clusterPort");
+  }
+
+  public String clusterSecret() {
+    return json.getString("clusterSecret", "");
+  }
+
+  public long heartbeatIntervalMs() {
+    return json.getInteger("heartbeatIntervalMs");
+  }
+
+  public long nodeExpiryMs() {
+    return json.getInteger("nodeExpiryMs");
+  }
+
+  public int defaultReplicas() {
+    return json.getInteger("defaultReplicas");
+  }
+
+  public int maxReplicas() {
+    return json.getInteger("maxReplicas");
+  }
+
+  /** Replicas that must be durable before a deposit is acknowledged; 0 means min(R, 2). */
+  public int writeQuorum(int replicas) {
+    int w = json.getInteger("writeQuorum");
+    return w <= 0 ? Math.min(replicas, 2) : Math.min(w, replicas);
+  }
+
+  public int chunkSize() {
+    return json.getInteger("chunkSize");
+  }
+
+  public long gcGraceMs() {
+    return json.getInteger("gcGraceMs");
+  }
+
+  public long allocationTimeoutMs() {
+    return json.getInteger("allocationTimeoutMs");
+  }
+
+  /** The Micrometer registry the node's Vert.x instance reports to (one per instance in {@code dev}). */
+  public String metricsRegistry() {
+    return json.getString("metricsRegistry");
+  }
+
+  public String webRoot() {
+    return json.getString("webRoot");
+  }
+}

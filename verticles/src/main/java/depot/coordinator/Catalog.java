@@ -1,0 +1,262 @@
+package depot.coordinator;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * The metadata: clients, their files, and the blobs holding file contents with their replica locations.
+ * It changes only through {@link #apply(JsonObject)} of journaled operations, in journal order, so
+ * replaying the journal rebuilds exactly the same state. Confined to the coordinator's event loop.
+ */
+public final class Catalog {
+  public static final String OP_CLIENT_ADD = "client.add";
+  public static final String OP_FILE_PUT = "file.put";
+  public static final String OP_FILE_DELETE = "file.delete";
+  public static final String OP_FILE_REPLICAS = "file.replicas";
+  public static final String OP_BLOB_NODES = "blob.nodes";
+  public static final String OP_BLOB_DROP = "blob.drop";
+  public static final String OP_BLOB_ADD = "blob.add";
+
+  private final Map<String, ClientEntry> clients = new HashMap<>();
+  private final Map<String, String> clientsByTokenHash = new HashMap<>();
+  private final Map<String, TreeMap<String, FileEntry>> files = new HashMap<>();
+  private final Map<String, BlobEntry> blobs = new HashMap<>();
+  /** owner -> sha256 -> blobId: what makes a second deposit of the same content free. */
+  private final Map<String, Map<String, String>> contents = new HashMap<>();
+  private long lamport;
+
+  static String key(String owner, String name) {
+    return owner + "/" + name;
+  }
+
+  /** Lamport clock: ticks for every local operation, jumps past any timestamp seen. */
+  public long tick() {
+    return ++lamport;
+  }
+
+  public long lamport() {
+    return lamport;
+  }
+
+  /** Applies one journaled operation and returns its result (a file record, or an empty object). */
+  public JsonObject apply(JsonObject op) {
+    lamport = Math.max(lamport, op.getLong("lamport", 0L));
+    return switch (op.getString("op")) {
+      case OP_CLIENT_ADD -> addClient(op);
+      case OP_FILE_PUT -> putFile(op);
+      case OP_FILE_DELETE -> deleteFile(op);
+      case OP_FILE_REPLICAS -> setReplicas(op);
+      case OP_BLOB_NODES -> changeBlobNodes(op);
+      case OP_BLOB_DROP -> dropBlob(op);
+      case OP_BLOB_ADD -> addBlob(op);
+      default -> throw new IllegalArgumentException("unknown catalog operation " + op.getString("op"));
+    };
+  }
+
+  private JsonObject addClient(JsonObject op) {
+    ClientEntry c = new ClientEntry(op.getString("clientId"), op.getString("nickname"),
+        op.getString("tokenHash"), op.getString("at"));
+    clients.put(c.clientId(), c);
+    clientsByTokenHash.put(c.tokenHash(), c.clientId());
+    return c.toJson();
+  }
+
+  private JsonObject putFile(JsonObject op) {
+    String owner = op.getString("owner");
+    String name = op.getString("name");
+    String blobId = op.getString("blobId");
+    BlobEntry blob = blobs.get(blobId);
+    if (blob == null) {
+      blob = new BlobEntry(blobId, owner, op.getString("sha256"), op.getLong("size"));
+      blobs.put(blobId, blob);
+      contents.computeIfAbsent(owner, o -> new HashMap<>()).put(blob.sha256, blobId);
+    }
+    op.getJsonArray("nodes", new JsonArray()).forEach(n -> blobs.get(blobId).nodes.add((String) n));
+    TreeMap<String, FileEntry> mine = files.computeIfAbsent(owner, o -> new TreeMap<>());
+    FileEntry file = mine.get(name);
+    if (file == null) {
+      file = new FileEntry(owner, name);
+      mine.put(name, file);
+    } else if (!file.blobId.equals(blobId)) {
+      release(file.blobId, file.key(), op.getLong("ts", System.currentTimeMillis()));
+    }
+    file.blobId = blobId;
+    // A snapshot carries the version; a live deposit bumps it.
+    file.version = op.containsKey("version") ? op.getLong("version") : file.version + 1;
+    file.replicas = op.getInteger("replicas");
+    file.depositedAt = op.getString("at");
+    file.lamport = op.getLong("lamport", 0L);
+    blob.files.add(file.key());
+    blob.orphanedAt = 0;
+    return new JsonObject().put("fileKey", file.key());
+  }
+
+  private void release(String blobId, String fileKey, long when) {
+    BlobEntry old = blobs.get(blobId);
+    if (old != null) {
+      old.files.remove(fileKey);
+      if (old.files.isEmpty()) {
+        old.orphanedAt = Math.max(1, when);
+        Map<String, String> mine = contents.get(old.owner);
+        if (mine != null && blobId.equals(mine.get(old.sha256))) {
+          mine.remove(old.sha256);
+        }
+      }
+    }
+  }
+
+  private JsonObject deleteFile(JsonObject op) {
+    String owner = op.getString("owner");
+    TreeMap<String, FileEntry> mine = files.get(owner);
+    FileEntry file = mine == null ? null : mine.remove(op.getString("name"));
+    if (file == null) {
+      return new JsonObject().put("deleted", false);
+    }
+    release(file.blobId, file.key(), op.getLong("ts", System.currentTimeMillis()));
+    return new JsonObject().put("deleted", true).put("blobId", file.blobId);
+  }
+
+  private JsonObject setReplicas(JsonObject op) {
+    FileEntry file = file(op.getString("owner"), op.getString("name"));
+    if (file != null) {
+      file.replicas = op.getInteger("replicas");
+    }
+    return new JsonObject().put("updated", file != null);
+  }
+
+  private JsonObject changeBlobNodes(JsonObject op) {
+    BlobEntry blob = blobs.get(op.getString("blobId"));
+    if (blob != null) {
+      op.getJsonArray("add", new JsonArray()).forEach(n -> blob.nodes.add((String) n));
+      op.getJsonArray("remove", new JsonArray()).forEach(n -> blob.nodes.remove((String) n));
+    }
+    return new JsonObject().put("updated", blob != null);
+  }
+
+  private JsonObject addBlob(JsonObject op) {
+    BlobEntry blob = new BlobEntry(op.getString("blobId"), op.getString("owner"), op.getString("sha256"), op.getLong("size"));
+    op.getJsonArray("nodes", new JsonArray()).forEach(n -> blob.nodes.add((String) n));
+    blob.orphanedAt = op.getLong("orphanedAt", 0L);
+    blobs.put(blob.blobId, blob);
+    if (blob.orphanedAt == 0) {
+      contents.computeIfAbsent(blob.owner, o -> new HashMap<>()).put(blob.sha256, blob.blobId);
+    }
+    return new JsonObject();
+  }
+
+  private JsonObject dropBlob(JsonObject op) {
+    BlobEntry blob = blobs.get(op.getString("blobId"));
+    if (blob != null && blob.files.isEmpty()) {
+      blobs.remove(blob.blobId);
+      Map<String, String> mine = contents.get(blob.owner);
+      if (mine != null && blob.blobId.equals(mine.get(blob.sha256))) {
+        mine.remove(blob.sha256);
+      }
+      return new JsonObject().put("dropped", true);
+    }
+    return new JsonObject().put("dropped", false);
+  }
+
+  // ---- queries ----
+
+  public ClientEntry client(String clientId) {
+    return clients.get(clientId);
+  }
+
+  public ClientEntry clientByTokenHash(String tokenHash) {
+    String id = clientsByTokenHash.get(tokenHash);
+    return id == null ? null : clients.get(id);
+  }
+
+  public Collection<ClientEntry> clients() {
+    return clients.values();
+  }
+
+  FileEntry file(String owner, String name) {
+    TreeMap<String, FileEntry> mine = files.get(owner);
+    return mine == null ? null : mine.get(name);
+  }
+
+  List<FileEntry> files(String owner) {
+    TreeMap<String, FileEntry> mine = files.get(owner);
+    return mine == null ? List.of() : new ArrayList<>(mine.values());
+  }
+
+  List<FileEntry> allFiles() {
+    List<FileEntry> all = new ArrayList<>();
+    files.values().forEach(m -> all.addAll(m.values()));
+    return all;
+  }
+
+  BlobEntry blob(String blobId) {
+    return blobs.get(blobId);
+  }
+
+  Collection<BlobEntry> blobs() {
+    return blobs.values();
+  }
+
+  /** The blob of this owner with this content, if any. */
+  BlobEntry contentOf(String owner, String sha256) {
+    Map<String, String> mine = contents.get(owner);
+    String blobId = mine == null ? null : mine.get(sha256);
+    return blobId == null ? null : blobs.get(blobId);
+  }
+
+  /** Replicas a blob should have: the most any of its files asks for. */
+  int desiredReplicas(BlobEntry blob) {
+    int desired = 0;
+    for (String fileKey : blob.files) {
+      int slash = fileKey.indexOf('/');
+      FileEntry f = file(fileKey.substring(0, slash), fileKey.substring(slash + 1));
+      if (f != null) {
+        desired = Math.max(desired, f.replicas);
+      }
+    }
+    return desired;
+  }
+
+  List<BlobEntry> blobsMatching(Predicate<BlobEntry> filter) {
+    return blobs.values().stream().filter(filter).toList();
+  }
+
+  public int fileCount() {
+    return files.values().stream().mapToInt(Map::size).sum();
+  }
+
+  /** The whole state as operations that rebuild it: the snapshot format. */
+  public List<JsonObject> toOps() {
+    List<JsonObject> ops = new ArrayList<>();
+    for (ClientEntry c : clients.values()) {
+      ops.add(new JsonObject().put("op", OP_CLIENT_ADD).put("clientId", c.clientId()).put("nickname", c.nickname())
+          .put("tokenHash", c.tokenHash()).put("at", c.createdAt()));
+    }
+    for (BlobEntry b : blobs.values()) {
+      // Orphans still waiting for garbage collection are kept so their replicas get deleted.
+      ops.add(new JsonObject().put("op", OP_BLOB_ADD).put("blobId", b.blobId).put("owner", b.owner)
+          .put("sha256", b.sha256).put("size", b.size).put("nodes", new JsonArray(new ArrayList<>(b.nodes)))
+          .put("orphanedAt", b.orphanedAt));
+    }
+    for (FileEntry f : allFiles()) {
+      BlobEntry b = blobs.get(f.blobId);
+      ops.add(new JsonObject().put("op", OP_FILE_PUT).put("owner", f.owner).put("name", f.name)
+          .put("blobId", f.blobId).put("sha256", b.sha256).put("size", b.size).put("replicas", f.replicas)
+          .put("at", f.depositedAt).put("lamport", f.lamport).put("version", f.version));
+    }
+    ops.add(new JsonObject().put("op", OP_BLOB_NODES).put("blobId", "").put("lamport", lamport));
+    return ops;
+  }
+
+  Set<String> ownersWithFiles() {
+    return files.keySet();
+  }
+}

@@ -1,0 +1,472 @@
+package depot.coordinator;
+
+import depot.config.DepotConfig;
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import depot.protocol.FileNames;
+import depot.storage.BlobIds;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The metadata master: owns the {@link Catalog}, journals every change before acknowledging it, places
+ * replicas, runs the deposit protocol (allocate, stream, commit), and keeps every blob at its desired
+ * replica count through the {@link ReplicaKeeper}.
+ */
+public class CoordinatorVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(CoordinatorVerticle.class);
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final DepotConfig config;
+  private final String nodeId;
+  private final Catalog catalog = new Catalog();
+  private CatalogJournal journal;
+  private ReplicaKeeper keeper;
+  private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
+  private final Map<String, Upload> uploads = new HashMap<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long nodesTimer;
+  private long housekeepingTimer;
+
+  /** An allocated deposit whose bytes are being streamed; it becomes a file only on commit. */
+  private record Upload(String uploadId, String owner, String name, String blobId, long size, int replicas,
+                        List<String> nodes, long expiresAt) {}
+
+  public CoordinatorVerticle(DepotConfig config, String nodeId) {
+    this.config = config;
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public Future<?> start() {
+    journal = new CatalogJournal(vertx, Path.of(config.dataDir(), "catalog"));
+    keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes);
+    return journal.open(catalog::apply, catalog::toOps)
+        .compose(v -> refreshNodes())
+        .compose(v -> {
+          consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
+          consume(Addresses.COORDINATOR_CLIENT_AUTHENTICATE, this::authenticate);
+          consume(Addresses.COORDINATOR_DEPOSIT_DEDUP, this::dedup);
+          consume(Addresses.COORDINATOR_DEPOSIT_ALLOCATE, this::allocate);
+          consume(Addresses.COORDINATOR_DEPOSIT_COMMIT, this::commitDeposit);
+          consume(Addresses.COORDINATOR_DEPOSIT_ABORT, this::abortDeposit);
+          consume(Addresses.COORDINATOR_FILE_LIST, this::list);
+          consume(Addresses.COORDINATOR_FILE_LOCATE, this::locate);
+          consume(Addresses.COORDINATOR_FILE_DELETE, this::delete);
+          consume(Addresses.COORDINATOR_FILE_REPLICAS, this::changeReplicas);
+          consume(Addresses.COORDINATOR_REPLICA_CORRUPT, this::replicaCorrupt);
+          consume(Addresses.COORDINATOR_STATS, this::stats);
+          consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.DIRECTORY_EVENTS, this::onNodeEvent));
+          nodesTimer = vertx.setPeriodic(Math.max(250, config.heartbeatIntervalMs()), id -> refreshNodes());
+          housekeepingTimer = vertx.setPeriodic(1000, id -> housekeeping());
+          return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+        })
+        .onSuccess(v -> log.info("coordinator on {} leads: {} files, {} clients", nodeId, catalog.fileCount(),
+            catalog.clients().size()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(nodesTimer);
+    vertx.cancelTimer(housekeepingTimer);
+    return journal.close();
+  }
+
+  private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
+    consumers.add(vertx.eventBus().consumer(address, (Message<Object> msg) -> {
+      Future<JsonObject> result;
+      try {
+        if (!(msg.body() instanceof JsonObject body)) {
+          throw DepotException.badRequest("expected a JSON object");
+        }
+        result = handler.apply(body);
+      } catch (DepotException e) {
+        result = Future.failedFuture(e);
+      } catch (RuntimeException e) {
+        result = Future.failedFuture(DepotException.badRequest("malformed request: " + e.getMessage()));
+      }
+      result.onSuccess(msg::reply).onFailure(err -> DepotException.from(err).replyTo(msg));
+    }));
+  }
+
+  /** Journals an operation, then applies it: nothing is acknowledged before it is on disk. */
+  Future<JsonObject> commit(JsonObject op) {
+    op.put("lamport", catalog.tick()).put("ts", System.currentTimeMillis());
+    return journal.append(op).map(v -> catalog.apply(op));
+  }
+
+  // ---- nodes ----
+
+  private Future<Void> refreshNodes() {
+    return vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_NODES, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(5000))
+        .map(reply -> {
+          Map<String, StorageNode> fresh = new LinkedHashMap<>();
+          for (Object o : reply.body().getJsonArray("nodes", new JsonArray())) {
+            JsonObject n = (JsonObject) o;
+            if (n.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE)) {
+              StorageNode s = StorageNode.fromDirectory(n);
+              fresh.put(s.id(), s);
+            }
+          }
+          storageNodes.clear();
+          storageNodes.putAll(fresh);
+          return (Void) null;
+        })
+        .recover(err -> {
+          log.debug("directory not reachable: {}", err.getMessage());
+          return Future.succeededFuture();
+        });
+  }
+
+  private void onNodeEvent(Message<JsonObject> msg) {
+    JsonObject node = msg.body().getJsonObject("node");
+    if (node != null && node.getString("id") != null) {
+      StorageNode known = storageNodes.get(node.getString("id"));
+      if (known != null && "node.down".equals(msg.body().getString("type"))) {
+        storageNodes.put(known.id(), new StorageNode(known.id(), known.host(), known.url(), false, known.diskFree()));
+        keeper.wake();
+      }
+    }
+    refreshNodes().onComplete(v -> keeper.wake());
+  }
+
+  private Set<String> liveNodeIds() {
+    Set<String> live = new HashSet<>();
+    storageNodes.values().forEach(n -> {
+      if (n.up()) {
+        live.add(n.id());
+      }
+    });
+    return live;
+  }
+
+  // ---- clients ----
+
+  private Future<JsonObject> registerClient(JsonObject req) {
+    String nickname = req.getString("nickname");
+    if (nickname == null || nickname.isBlank() || nickname.length() > 64
+        || nickname.codePoints().anyMatch(Character::isISOControl)) {
+      throw DepotException.badRequest("nickname must be 1-64 printable characters");
+    }
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    String clientId = UUID.randomUUID().toString();
+    JsonObject op = new JsonObject().put("op", Catalog.OP_CLIENT_ADD).put("clientId", clientId)
+        .put("nickname", nickname.trim()).put("tokenHash", Tokens.hash(token)).put("at", Instant.now().toString());
+    return commit(op).map(v -> {
+      log.info("client {} registered as '{}'", clientId, nickname);
+      return new JsonObject().put("clientId", clientId).put("token", token).put("nickname", nickname.trim());
+    });
+  }
+
+  private Future<JsonObject> authenticate(JsonObject req) {
+    String token = req.getString("token");
+    ClientEntry client = token == null ? null : catalog.clientByTokenHash(Tokens.hash(token));
+    if (client == null) {
+      throw new DepotException(ErrorCode.UNAUTHORIZED, "unknown client or wrong token");
+    }
+    return Future.succeededFuture(client.toJson());
+  }
+
+  private ClientEntry requireClient(JsonObject req) {
+    String owner = req.getString("owner");
+    ClientEntry client = owner == null ? null : catalog.client(owner);
+    if (client == null) {
+      throw new DepotException(ErrorCode.UNAUTHORIZED, "unknown client '" + owner + "'");
+    }
+    return client;
+  }
+
+  // ---- deposits ----
+
+  private int requireReplicas(Object value) {
+    if (value == null) {
+      return config.defaultReplicas();
+    }
+    if (!(value instanceof Integer r)) {
+      throw new DepotException(ErrorCode.INVALID_REPLICAS, "replicas must be a whole number");
+    }
+    if (r < 1) {
+      throw new DepotException(ErrorCode.INVALID_REPLICAS, "replicas must be at least 1");
+    }
+    int known = storageNodes.size();
+    if (r > config.maxReplicas() || r > known) {
+      throw new DepotException(ErrorCode.TOO_MANY_REPLICAS, "asked for " + r + " replicas; this cluster has "
+          + known + " storage nodes and allows at most " + Math.min(known, config.maxReplicas()));
+    }
+    return r;
+  }
+
+  private static long requireSize(JsonObject req) {
+    Long size = req.getLong("size");
+    if (size == null || size < 0) {
+      throw DepotException.badRequest("size must be a non-negative number");
+    }
+    return size;
+  }
+
+  static String requireSha256(String sha) {
+    if (sha == null || !SHA256_HEX.matcher(sha).matches()) {
+      throw DepotException.badRequest("sha256 must be 64 lowercase hex digits");
+    }
+    return sha;
+  }
+
+  /** Content this client already holds: a new name (or version) pointing at it, no bytes moved. */
+  private Future<JsonObject> dedup(JsonObject req) {
+    ClientEntry client = requireClient(req);
+    String name = FileNames.requireValid(req.getString("name"));
+    String sha = requireSha256(req.getString("sha256"));
+    long size = requireSize(req);
+    int replicas = requireReplicas(req.getValue("replicas"));
+    BlobEntry blob = catalog.contentOf(client.clientId(), sha);
+    if (blob == null || blob.size != size || blob.nodes.stream().noneMatch(liveNodeIds()::contains)) {
+      throw DepotException.notFound("content not held");
+    }
+    JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", client.clientId()).put("name", name)
+        .put("blobId", blob.blobId).put("sha256", sha).put("size", size).put("replicas", replicas)
+        .put("at", Instant.now().toString());
+    keeper.pin(blob.blobId);
+    return commit(op)
+        .eventually(() -> {
+          keeper.unpin(blob.blobId);
+          return Future.succeededFuture();
+        })
+        .map(v -> deposited(client.clientId(), name, true));
+  }
+
+  private Future<JsonObject> allocate(JsonObject req) {
+    ClientEntry client = requireClient(req);
+    String name = FileNames.requireValid(req.getString("name"));
+    long size = requireSize(req);
+    int replicas = requireReplicas(req.getValue("replicas"));
+    int quorum = config.writeQuorum(replicas);
+    List<StorageNode> targets = Placement.choose(storageNodes.values(), replicas, size, Set.of());
+    if (targets.size() < quorum) {
+      long live = storageNodes.values().stream().filter(StorageNode::up).count();
+      if (live >= quorum) {
+        throw new DepotException(ErrorCode.INSUFFICIENT_STORAGE, "not enough free space for " + size + " bytes");
+      }
+      throw new DepotException(ErrorCode.UNAVAILABLE, "only " + live + " storage nodes are up; a deposit with "
+          + replicas + " replicas needs at least " + quorum);
+    }
+    String uploadId = UUID.randomUUID().toString();
+    String blobId = BlobIds.newId();
+    List<String> nodes = targets.stream().map(StorageNode::id).toList();
+    uploads.put(uploadId, new Upload(uploadId, client.clientId(), name, blobId, size, replicas, nodes,
+        System.currentTimeMillis() + config.allocationTimeoutMs()));
+    JsonArray pipeline = new JsonArray();
+    targets.forEach(t -> pipeline.add(new JsonObject().put("nodeId", t.id()).put("url", t.url())));
+    return Future.succeededFuture(new JsonObject().put("uploadId", uploadId).put("blobId", blobId)
+        .put("pipeline", pipeline).put("writeQuorum", quorum).put("replicas", replicas));
+  }
+
+  private Future<JsonObject> commitDeposit(JsonObject req) {
+    Upload upload = uploads.get(req.getString("uploadId"));
+    if (upload == null) {
+      throw DepotException.notFound("no such upload (expired or already finished)");
+    }
+    String sha = requireSha256(req.getString("sha256"));
+    if (req.getLong("size", -1L) != upload.size()) {
+      throw new DepotException(ErrorCode.SIZE_MISMATCH, "upload size differs from the allocation");
+    }
+    List<String> stored = new ArrayList<>();
+    req.getJsonArray("stored", new JsonArray()).forEach(n -> {
+      if (upload.nodes().contains((String) n)) {
+        stored.add((String) n);
+      }
+    });
+    if (stored.size() < config.writeQuorum(upload.replicas())) {
+      throw new DepotException(ErrorCode.UNAVAILABLE, "only " + stored.size() + " replicas were written");
+    }
+    uploads.remove(upload.uploadId());
+    JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", upload.owner())
+        .put("name", upload.name()).put("blobId", upload.blobId()).put("sha256", sha).put("size", upload.size())
+        .put("replicas", upload.replicas()).put("nodes", new JsonArray(stored)).put("at", Instant.now().toString());
+    return commit(op).map(v -> {
+      if (stored.size() < upload.replicas()) {
+        keeper.wake();
+      }
+      return deposited(upload.owner(), upload.name(), false);
+    });
+  }
+
+  private JsonObject deposited(String owner, String name, boolean deduplicated) {
+    JsonObject record = record(catalog.file(owner, name));
+    vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "file.deposited")
+        .put("owner", owner).put("name", name).put("size", record.getLong("size"))
+        .put("version", record.getLong("version")).put("deduplicated", deduplicated));
+    return record.put("deduplicated", deduplicated);
+  }
+
+  private Future<JsonObject> abortDeposit(JsonObject req) {
+    Upload upload = uploads.remove(req.getString("uploadId", ""));
+    if (upload != null) {
+      keeper.deleteReplicas(upload.blobId(), upload.nodes());
+    }
+    return Future.succeededFuture(new JsonObject().put("aborted", upload != null));
+  }
+
+  // ---- files ----
+
+  /** The public record of a file. */
+  JsonObject record(FileEntry f) {
+    BlobEntry b = catalog.blob(f.blobId);
+    Set<String> live = liveNodeIds();
+    JsonArray nodes = new JsonArray();
+    int liveReplicas = 0;
+    for (String n : b.nodes) {
+      nodes.add(n);
+      if (live.contains(n)) {
+        liveReplicas++;
+      }
+    }
+    ClientEntry owner = catalog.client(f.owner);
+    return new JsonObject()
+        .put("name", f.name)
+        .put("owner", f.owner)
+        .put("ownerNickname", owner != null ? owner.nickname() : null)
+        .put("size", b.size)
+        .put("sha256", b.sha256)
+        .put("replicas", f.replicas)
+        .put("liveReplicas", liveReplicas)
+        .put("nodes", nodes)
+        .put("version", f.version)
+        .put("depositedAt", f.depositedAt);
+  }
+
+  private FileEntry requireFile(JsonObject req) {
+    ClientEntry client = requireClient(req);
+    String name = FileNames.requireValid(req.getString("name"));
+    FileEntry f = catalog.file(client.clientId(), name);
+    if (f == null) {
+      // Another client's file of the same name is equally "not found": names never leak across clients.
+      throw DepotException.notFound("no file named '" + name + "'");
+    }
+    return f;
+  }
+
+  private Future<JsonObject> list(JsonObject req) {
+    List<FileEntry> files = req.getBoolean("all", false) ? catalog.allFiles() : catalog.files(requireClient(req).clientId());
+    JsonArray out = new JsonArray();
+    files.forEach(f -> out.add(record(f)));
+    return Future.succeededFuture(new JsonObject().put("files", out));
+  }
+
+  private Future<JsonObject> locate(JsonObject req) {
+    FileEntry f = requireFile(req);
+    BlobEntry b = catalog.blob(f.blobId);
+    JsonArray sources = new JsonArray();
+    List<String> holders = new ArrayList<>(b.nodes);
+    java.util.Collections.shuffle(holders);
+    for (String n : holders) {
+      StorageNode node = storageNodes.get(n);
+      if (node != null && node.up() && node.url() != null) {
+        sources.add(new JsonObject().put("nodeId", n).put("url", node.url()));
+      }
+    }
+    return Future.succeededFuture(new JsonObject().put("record", record(f)).put("blobId", b.blobId)
+        .put("sources", sources));
+  }
+
+  private Future<JsonObject> delete(JsonObject req) {
+    FileEntry f = requireFile(req);
+    JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_DELETE).put("owner", f.owner).put("name", f.name);
+    return commit(op).map(result -> {
+      vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "file.deleted")
+          .put("owner", f.owner).put("name", f.name));
+      return new JsonObject().put("deleted", true);
+    });
+  }
+
+  /** Changes the desired count and waits (bounded) until the copies exist, so the caller sees the result. */
+  private Future<JsonObject> changeReplicas(JsonObject req) {
+    FileEntry f = requireFile(req);
+    int replicas = requireReplicas(req.getValue("replicas"));
+    JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_REPLICAS).put("owner", f.owner).put("name", f.name)
+        .put("replicas", replicas);
+    return commit(op)
+        .compose(v -> keeper.settle(f.blobId, 60_000))
+        .map(v -> {
+          JsonObject record = record(f);
+          vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "file.replicas")
+              .put("owner", f.owner).put("name", f.name).put("replicas", replicas)
+              .put("liveReplicas", record.getInteger("liveReplicas")));
+          return record;
+        });
+  }
+
+  private Future<JsonObject> replicaCorrupt(JsonObject req) {
+    String node = req.getString("node");
+    String blobId = req.getString("blobId");
+    BlobEntry blob = blobId == null ? null : catalog.blob(blobId);
+    if (blob != null && node != null && blob.nodes.contains(node)) {
+      log.warn("replica of {} on {} is corrupt: dropping it and repairing", blobId, node);
+      keeper.dropCorrupt(blob, node);
+    }
+    return Future.succeededFuture(new JsonObject());
+  }
+
+  private Future<JsonObject> stats(JsonObject req) {
+    Set<String> live = liveNodeIds();
+    long healthy = 0;
+    long under = 0;
+    long lost = 0;
+    long bytes = 0;
+    for (FileEntry f : catalog.allFiles()) {
+      BlobEntry b = catalog.blob(f.blobId);
+      long liveCopies = b.nodes.stream().filter(live::contains).count();
+      bytes += b.size;
+      if (liveCopies == 0) {
+        lost++;
+      } else if (liveCopies < f.replicas) {
+        under++;
+      } else {
+        healthy++;
+      }
+    }
+    return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("files", catalog.fileCount())
+        .put("clients", catalog.clients().size()).put("bytes", bytes).put("healthy", healthy)
+        .put("underReplicated", under).put("lost", lost).put("lamport", catalog.lamport()));
+  }
+
+  private void housekeeping() {
+    long now = System.currentTimeMillis();
+    uploads.values().removeIf(u -> {
+      if (u.expiresAt() < now) {
+        log.warn("upload {} of '{}' expired; removing its partial replicas", u.uploadId(), u.name());
+        keeper.deleteReplicas(u.blobId(), u.nodes());
+        return true;
+      }
+      return false;
+    });
+    keeper.collectGarbage(config.gcGraceMs());
+    keeper.wake();
+  }
+}

@@ -1,0 +1,239 @@
+package depot.coordinator;
+
+import depot.protocol.Addresses;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Keeps every blob at its desired number of live replicas: copies node to node where there are too few
+ * (the most endangered blobs first, a bounded number at a time), removes copies where there are too many,
+ * and deletes the replicas of blobs no file uses any more once their grace period is over.
+ */
+final class ReplicaKeeper {
+  private static final Logger log = LoggerFactory.getLogger(ReplicaKeeper.class);
+  private static final int MAX_CONCURRENT_COPIES = 4;
+  private static final long COPY_TIMEOUT_MS = 30 * 60_000L;
+
+  private final Vertx vertx;
+  private final Catalog catalog;
+  private final Function<JsonObject, Future<JsonObject>> commit;
+  private final Supplier<Map<String, StorageNode>> nodes;
+  private final Set<String> copying = new HashSet<>();
+  private final Map<String, Integer> pinned = new HashMap<>();
+  private boolean scanScheduled;
+
+  ReplicaKeeper(Vertx vertx, Catalog catalog, Function<JsonObject, Future<JsonObject>> commit,
+                Supplier<Map<String, StorageNode>> nodes) {
+    this.vertx = vertx;
+    this.catalog = catalog;
+    this.commit = commit;
+    this.nodes = nodes;
+  }
+
+  /** Asks for a scan soon; many wake-ups in a row cost one scan. */
+  void wake() {
+    if (!scanScheduled) {
+      scanScheduled = true;
+      vertx.runOnContext(v -> {
+        scanScheduled = false;
+        scan();
+      });
+    }
+  }
+
+  void pin(String blobId) {
+    pinned.merge(blobId, 1, Integer::sum);
+  }
+
+  void unpin(String blobId) {
+    pinned.computeIfPresent(blobId, (k, n) -> n > 1 ? n - 1 : null);
+  }
+
+  private Set<String> live() {
+    Set<String> live = new HashSet<>();
+    nodes.get().values().forEach(n -> {
+      if (n.up()) {
+        live.add(n.id());
+      }
+    });
+    return live;
+  }
+
+  private List<String> liveHolders(BlobEntry blob, Set<String> live) {
+    return blob.nodes.stream().filter(live::contains).toList();
+  }
+
+  private void scan() {
+    Set<String> live = live();
+    List<BlobEntry> needy = new ArrayList<>();
+    for (BlobEntry blob : catalog.blobs()) {
+      if (blob.files.isEmpty() || copying.contains(blob.blobId)) {
+        continue;
+      }
+      int desired = catalog.desiredReplicas(blob);
+      List<String> holders = liveHolders(blob, live);
+      if (holders.size() > desired && holders.size() == blob.nodes.size()) {
+        trim(blob, holders, desired);
+      } else if (holders.size() > desired) {
+        // Some holder is down: only trim live surplus beyond what the down ones would add back.
+        trim(blob, holders, desired);
+      } else if (holders.size() < desired && !holders.isEmpty()) {
+        needy.add(blob);
+      }
+    }
+    needy.sort(Comparator.comparingInt((BlobEntry b) -> liveHolders(b, live).size())
+        .thenComparing(b -> -catalog.desiredReplicas(b)));
+    for (BlobEntry blob : needy) {
+      if (copying.size() >= MAX_CONCURRENT_COPIES) {
+        break;
+      }
+      copy(blob, live);
+    }
+  }
+
+  private void copy(BlobEntry blob, Set<String> live) {
+    List<String> holders = liveHolders(blob, live);
+    int missing = catalog.desiredReplicas(blob) - holders.size();
+    Map<String, StorageNode> all = nodes.get();
+    Set<String> hostsTaken = new HashSet<>();
+    holders.forEach(h -> {
+      StorageNode n = all.get(h);
+      if (n != null) {
+        hostsTaken.add(n.host());
+      }
+    });
+    List<StorageNode> targets = Placement.choose(all.values(), missing, blob.size, blob.nodes, hostsTaken);
+    if (targets.isEmpty()) {
+      return;
+    }
+    JsonArray sources = new JsonArray();
+    holders.forEach(h -> {
+      StorageNode n = all.get(h);
+      if (n != null && n.url() != null) {
+        sources.add(n.url());
+      }
+    });
+    copying.add(blob.blobId);
+    List<Future<JsonObject>> copies = new ArrayList<>();
+    for (StorageNode target : targets) {
+      JsonObject cmd = new JsonObject().put("action", "replicate").put("blobId", blob.blobId)
+          .put("sha256", blob.sha256).put("sources", sources);
+      long started = System.currentTimeMillis();
+      copies.add(vertx.eventBus().<JsonObject>request(Addresses.storageNode(target.id()), cmd,
+              new DeliveryOptions().setSendTimeout(COPY_TIMEOUT_MS))
+          .compose(reply -> commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
+              .put("add", new JsonArray().add(target.id()))))
+          .onSuccess(v -> {
+            log.info("copied {} ({} bytes) to {} in {} ms", blob.blobId, blob.size, target.id(),
+                System.currentTimeMillis() - started);
+            vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "replica.added")
+                .put("blobId", blob.blobId).put("node", target.id()));
+          })
+          .onFailure(err -> log.warn("copying {} to {} failed: {}", blob.blobId, target.id(), err.getMessage())));
+    }
+    Future.join(copies).onComplete(ar -> {
+      copying.remove(blob.blobId);
+      wake();
+    });
+  }
+
+  private void trim(BlobEntry blob, List<String> holders, int desired) {
+    if (pinned.containsKey(blob.blobId)) {
+      return;
+    }
+    Map<String, StorageNode> all = nodes.get();
+    List<String> surplus = new ArrayList<>(holders);
+    // Keep the replicas on the roomiest nodes; give back space where it is scarcest.
+    surplus.sort(Comparator.comparingLong(id -> all.containsKey(id) ? all.get(id).diskFree() : 0L));
+    surplus = surplus.subList(0, holders.size() - desired);
+    List<String> removed = List.copyOf(surplus);
+    copying.add(blob.blobId);
+    commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
+            .put("remove", new JsonArray(removed)))
+        .onSuccess(v -> {
+          deleteReplicas(blob.blobId, removed);
+          removed.forEach(n -> vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS,
+              new JsonObject().put("type", "replica.removed").put("blobId", blob.blobId).put("node", n)));
+        })
+        .onComplete(ar -> copying.remove(blob.blobId));
+  }
+
+  /** Completes when the blob has as many live replicas as wanted, or when nothing more can be done in time. */
+  Future<Void> settle(String blobId, long timeoutMs) {
+    Promise<Void> done = Promise.promise();
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    wake();
+    checkSettled(blobId, deadline, done);
+    return done.future();
+  }
+
+  private void checkSettled(String blobId, long deadline, Promise<Void> done) {
+    BlobEntry blob = catalog.blob(blobId);
+    if (blob == null) {
+      done.complete();
+      return;
+    }
+    Set<String> live = live();
+    int holders = liveHolders(blob, live).size();
+    int desired = catalog.desiredReplicas(blob);
+    boolean canDoMore = live.size() > holders;
+    if ((holders == desired || (holders < desired && !canDoMore)) && !copying.contains(blobId)
+        || System.currentTimeMillis() > deadline) {
+      done.complete();
+      return;
+    }
+    vertx.setTimer(50, id -> checkSettled(blobId, deadline, done));
+  }
+
+  void deleteReplicas(String blobId, Collection<String> nodeIds) {
+    for (String node : nodeIds) {
+      vertx.eventBus().request(Addresses.storageNode(node),
+              new JsonObject().put("action", "delete").put("blobIds", new JsonArray().add(blobId)),
+              new DeliveryOptions().setSendTimeout(10_000))
+          .onFailure(err -> log.warn("could not delete {} on {}: {}", blobId, node, err.getMessage()));
+    }
+  }
+
+  void dropCorrupt(BlobEntry blob, String node) {
+    commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
+            .put("remove", new JsonArray().add(node)))
+        .onSuccess(v -> {
+          deleteReplicas(blob.blobId, List.of(node));
+          wake();
+        });
+  }
+
+  /** Deletes replicas of blobs no file has used for {@code graceMs} (readers of an old version finish first). */
+  void collectGarbage(long graceMs) {
+    long now = System.currentTimeMillis();
+    for (BlobEntry blob : catalog.blobsMatching(b -> b.files.isEmpty() && b.orphanedAt > 0
+        && now - b.orphanedAt >= graceMs && !pinned.containsKey(b.blobId) && !copying.contains(b.blobId))) {
+      List<String> holders = List.copyOf(blob.nodes);
+      copying.add(blob.blobId);
+      commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_DROP).put("blobId", blob.blobId))
+          .onSuccess(r -> {
+            if (r.getBoolean("dropped", false)) {
+              deleteReplicas(blob.blobId, holders);
+            }
+          })
+          .onComplete(ar -> copying.remove(blob.blobId));
+    }
+  }
+}

@@ -1,0 +1,6 @@
+package depot.directory;
+
+/** What the directory knows of a registration's liveness. */
+public enum NodeStatus {
+  UP, DOWN
+}

@@ -1,0 +1,43 @@
+package depot.gateway;
+
+import depot.protocol.DepotException;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** JSON answers of the public API: {@code {"error": "<code>", "message": "..."}} for every failure. */
+final class ApiResponses {
+  private ApiResponses() {}
+
+  static void fail(RoutingContext ctx, Throwable err) {
+    fail(ctx.request(), DepotException.from(err));
+  }
+
+  static void fail(HttpServerRequest req, DepotException e) {
+    HttpServerResponse resp = req.response();
+    if (resp.ended() || resp.closed()) {
+      return;
+    }
+    if (resp.headWritten()) {
+      resp.reset();
+      return;
+    }
+    if (!req.isEnded()) {
+      // The client may still be sending a body we will not read: close instead of draining it.
+      resp.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    resp.setStatusCode(e.code().httpStatus())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(e.toJson().encode());
+  }
+
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    HttpServerResponse resp = ctx.response();
+    if (!ctx.request().isEnded()) {
+      resp.putHeader(HttpHeaders.CONNECTION, "close");
+    }
+    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+}

@@ -1,0 +1,223 @@
+package depot.gateway;
+
+import depot.config.DepotConfig;
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import depot.protocol.FileNames;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The public HTTP API ({@code /api/v1}), health, metrics and the dashboard's static files. Control goes
+ * to the coordinator over the event bus; file bytes stream between the client and storage nodes.
+ */
+public class GatewayVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final long SMALL_BODY_LIMIT = 64 * 1024;
+
+  private final DepotConfig config;
+  private final String adminToken;
+  private final String metricsRegistry;
+  private HttpServer server;
+  private HttpClient storageClient;
+  private Authenticator auth;
+
+  public GatewayVerticle(DepotConfig config, String adminToken, String metricsRegistry) {
+    this.config = config;
+    this.adminToken = adminToken;
+    this.metricsRegistry = metricsRegistry;
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    storageClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true)
+        .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
+    auth = new Authenticator(vertx, adminToken);
+    UploadHandler uploads = new UploadHandler(vertx, config, storageClient, auth);
+    DownloadHandler downloads = new DownloadHandler(config, storageClient);
+
+    Router router = Router.router(vertx);
+    BodyHandler smallJson = BodyHandler.create(false).setBodyLimit(SMALL_BODY_LIMIT);
+    router.post("/api/v1/clients").handler(smallJson).handler(this::registerClient);
+    router.get("/api/v1/files").handler(this::listFiles);
+    router.get("/api/v1/files/:name/meta").handler(this::fileMeta);
+    router.put("/api/v1/files/:name/replicas").handler(smallJson).handler(this::changeReplicas);
+    router.put("/api/v1/files/:name").handler(uploads::handle);
+    router.get("/api/v1/files/:name").handler(ctx -> locate(ctx).onSuccess(l -> downloads.send(ctx, l)));
+    router.head("/api/v1/files/:name").handler(ctx -> locate(ctx).onSuccess(l -> downloads.send(ctx, l)));
+    router.delete("/api/v1/files/:name").handler(this::deleteFile);
+    router.get("/api/v1/nodes").handler(this::nodes);
+    router.get("/api/v1/stats").handler(this::stats);
+    router.get("/health").handler(this::health);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
+    router.route("/api/*").handler(ctx -> ApiResponses.fail(ctx,
+        DepotException.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+    router.route("/*").handler(StaticHandler.create(config.webRoot()).setCachingEnabled(false));
+    router.errorHandler(500, ctx -> {
+      log.error("unhandled error on {}", ctx.request().path(), ctx.failure());
+      ApiResponses.fail(ctx, new DepotException(ErrorCode.INTERNAL, "internal error"));
+    });
+
+    return vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true).setHandle100ContinueAutomatically(false))
+        .requestHandler(router)
+        .listen(config.httpPort(), config.httpHost())
+        .onSuccess(s -> {
+          server = s;
+          log.info("gateway listening on http://{}:{}", config.advertisedHost(), s.actualPort());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    return storageClient.close();
+  }
+
+  private <T> Future<T> ask(String address, JsonObject body) {
+    return vertx.eventBus().<T>request(address, body, new DeliveryOptions().setSendTimeout(120_000))
+        .map(m -> m.body())
+        .recover(err -> Future.failedFuture(DepotException.from(err)));
+  }
+
+  private void registerClient(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (RuntimeException e) {
+      body = null;
+    }
+    if (body == null) {
+      ApiResponses.fail(ctx, DepotException.badRequest("expected a JSON body {\"nickname\": \"...\"}"));
+      return;
+    }
+    this.<JsonObject>ask(Addresses.COORDINATOR_CLIENT_REGISTER, new JsonObject().put("nickname", body.getValue("nickname") instanceof String s ? s : null))
+        .onSuccess(reply -> ApiResponses.json(ctx, 201, reply))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  /** The request for one file of the caller (or, for the admin, of {@code ?owner=}). */
+  private Future<JsonObject> fileRequest(RoutingContext ctx) {
+    String name;
+    try {
+      name = FileNames.requireValid(ctx.pathParam("name"));
+    } catch (DepotException e) {
+      return Future.failedFuture(e);
+    }
+    return auth.authenticate(ctx).compose(caller -> {
+      String owner = caller.admin() ? ctx.request().getParam("owner") : caller.clientId();
+      if (owner == null) {
+        return Future.failedFuture(DepotException.badRequest("the admin token needs ?owner=<clientId>"));
+      }
+      return Future.succeededFuture(new JsonObject().put("owner", owner).put("name", name));
+    });
+  }
+
+  private Future<JsonObject> locate(RoutingContext ctx) {
+    return fileRequest(ctx).compose(req -> this.<JsonObject>ask(Addresses.COORDINATOR_FILE_LOCATE, req))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void listFiles(RoutingContext ctx) {
+    auth.authenticate(ctx)
+        .compose(caller -> this.<JsonObject>ask(Addresses.COORDINATOR_FILE_LIST, caller.admin()
+            ? new JsonObject().put("all", true) : new JsonObject().put("owner", caller.clientId())))
+        .onSuccess(reply -> ApiResponses.json(ctx, 200, reply))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void fileMeta(RoutingContext ctx) {
+    locate(ctx).onSuccess(located -> ApiResponses.json(ctx, 200, located.getJsonObject("record")));
+  }
+
+  private void deleteFile(RoutingContext ctx) {
+    fileRequest(ctx).compose(req -> this.<JsonObject>ask(Addresses.COORDINATOR_FILE_DELETE, req))
+        .onSuccess(v -> ctx.response().setStatusCode(204).end())
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void changeReplicas(RoutingContext ctx) {
+    Object replicas;
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      replicas = body == null ? null : body.getValue("replicas");
+    } catch (RuntimeException e) {
+      replicas = null;
+    }
+    if (!(replicas instanceof Integer)) {
+      ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_REPLICAS, "expected {\"replicas\": N} with N a whole number"));
+      return;
+    }
+    Object wanted = replicas;
+    fileRequest(ctx).compose(req -> this.<JsonObject>ask(Addresses.COORDINATOR_FILE_REPLICAS, req.put("replicas", wanted)))
+        .onSuccess(record -> ApiResponses.json(ctx, 200, record))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void nodes(RoutingContext ctx) {
+    auth.requireAdmin(ctx)
+        .compose(admin -> this.<JsonObject>ask(Addresses.COORDINATOR_STATS, new JsonObject())
+            .recover(err -> Future.succeededFuture(new JsonObject()))
+            .compose(stats -> this.<JsonObject>ask(Addresses.DIRECTORY_NODES, new JsonObject())
+                .map(nodes -> nodes.put("stats", stats))))
+        .onSuccess(nodes -> {
+          JsonObject stats = (JsonObject) nodes.remove("stats");
+          String leader = stats.getString("leader");
+          JsonArray out = new JsonArray();
+          for (Object o : nodes.getJsonArray("nodes")) {
+            JsonObject n = ((JsonObject) o).copy();
+            n.put("leader", n.getString("id").equals(leader));
+            out.add(n);
+          }
+          ApiResponses.json(ctx, 200, new JsonObject().put("nodes", out));
+        })
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void stats(RoutingContext ctx) {
+    auth.requireAdmin(ctx)
+        .compose(admin -> this.<JsonObject>ask(Addresses.COORDINATOR_STATS, new JsonObject()))
+        .onSuccess(stats -> ApiResponses.json(ctx, 200, stats))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void health(RoutingContext ctx) {
+    Future<JsonObject> nodes = ask(Addresses.DIRECTORY_NODES, new JsonObject());
+    Future<JsonObject> stats = ask(Addresses.COORDINATOR_STATS, new JsonObject());
+    Future.join(nodes, stats)
+        .onComplete(ar -> {
+          boolean directory = nodes.succeeded();
+          boolean coordinator = stats.succeeded();
+          long liveStorage = 0;
+          if (directory) {
+            for (Object o : nodes.result().getJsonArray("nodes")) {
+              JsonObject n = (JsonObject) o;
+              if ("UP".equals(n.getString("status")) && n.getJsonArray("roles").contains("storage")) {
+                liveStorage++;
+              }
+            }
+          }
+          boolean up = directory && coordinator && liveStorage > 0;
+          ApiResponses.json(ctx, up ? 200 : 503, new JsonObject().put("status", up ? "UP" : "DOWN")
+              .put("directory", directory).put("coordinator", coordinator).put("liveStorageNodes", liveStorage));
+        });
+  }
+}

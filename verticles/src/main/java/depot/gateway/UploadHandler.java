@@ -1,0 +1,239 @@
+package depot.gateway;
+
+import depot.config.DepotConfig;
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import depot.protocol.FileNames;
+import depot.protocol.Headers;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * {@code PUT /api/v1/files/{name}}: allocate, stream, commit. The body flows straight into the first
+ * replica's node, which forwards it along the pipeline; nothing is buffered here beyond the socket's
+ * write queue. A wrong hash, a short body or too few durable replicas leaves no file behind.
+ */
+final class UploadHandler {
+  private static final Logger log = LoggerFactory.getLogger(UploadHandler.class);
+  private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
+
+  private final Vertx vertx;
+  private final DepotConfig config;
+  private final HttpClient client;
+  private final Authenticator auth;
+
+  UploadHandler(Vertx vertx, DepotConfig config, HttpClient client, Authenticator auth) {
+    this.vertx = vertx;
+    this.config = config;
+    this.client = client;
+    this.auth = auth;
+  }
+
+  void handle(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    req.pause(); // hold the body until we know where it goes
+    Upload upload;
+    try {
+      upload = parse(ctx);
+    } catch (DepotException e) {
+      ApiResponses.fail(req, e);
+      return;
+    }
+    auth.authenticate(ctx)
+        .compose(caller -> {
+          if (caller.admin()) {
+            return Future.failedFuture(new DepotException(ErrorCode.FORBIDDEN,
+                "deposit with a client token; the admin token owns no files"));
+          }
+          upload.owner = caller.clientId();
+          return upload.sha256 != null ? tryDedup(upload) : Future.succeededFuture((JsonObject) null);
+        })
+        .compose(dedup -> dedup != null ? Future.succeededFuture(dedup.put(Headers.DEDUP, true)) : stream(ctx, upload))
+        .onSuccess(record -> {
+          boolean deduplicated = record.remove(Headers.DEDUP) != null;
+          ctx.response().putHeader(HttpHeaders.LOCATION, req.path())
+              .putHeader(HttpHeaders.ETAG, "\"" + record.getString("sha256") + "\"");
+          if (deduplicated) {
+            ctx.response().putHeader(Headers.DEDUP, "true");
+          }
+          ApiResponses.json(ctx, 201, record);
+        })
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private static final class Upload {
+    String owner;
+    String name;
+    long size;
+    Integer replicas;
+    String sha256;
+    boolean expectContinue;
+  }
+
+  private Upload parse(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    Upload u = new Upload();
+    u.name = FileNames.requireValid(ctx.pathParam("name"));
+    String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+    if (length == null) {
+      throw new DepotException(ErrorCode.LENGTH_REQUIRED, "Content-Length is required (chunked uploads are not accepted)");
+    }
+    try {
+      u.size = Long.parseLong(length);
+    } catch (NumberFormatException e) {
+      throw DepotException.badRequest("malformed Content-Length");
+    }
+    String replicas = req.getParam("replicas");
+    if (replicas != null) {
+      try {
+        u.replicas = Integer.parseInt(replicas);
+      } catch (NumberFormatException e) {
+        throw new DepotException(ErrorCode.INVALID_REPLICAS, "replicas must be a whole number");
+      }
+    }
+    String sha = req.getHeader(Headers.SHA256);
+    if (sha != null) {
+      if (!SHA256_HEX.matcher(sha).matches()) {
+        throw DepotException.badRequest(Headers.SHA256 + " must be 64 hex digits");
+      }
+      u.sha256 = sha.toLowerCase(Locale.ROOT);
+    }
+    String expect = req.getHeader(HttpHeaders.EXPECT);
+    u.expectContinue = expect != null && expect.equalsIgnoreCase("100-continue");
+    return u;
+  }
+
+  private JsonObject describe(Upload u) {
+    JsonObject body = new JsonObject().put("owner", u.owner).put("name", u.name).put("size", u.size);
+    if (u.replicas != null) {
+      body.put("replicas", u.replicas);
+    }
+    if (u.sha256 != null) {
+      body.put("sha256", u.sha256);
+    }
+    return body;
+  }
+
+  /** Null when the content is not already held by this client. */
+  private Future<JsonObject> tryDedup(Upload u) {
+    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_DEDUP, describe(u))
+        .map(reply -> reply.body())
+        .recover(err -> {
+          DepotException e = DepotException.from(err);
+          return e.code() == ErrorCode.NOT_FOUND ? Future.succeededFuture() : Future.failedFuture(e);
+        });
+  }
+
+  private Future<JsonObject> stream(RoutingContext ctx, Upload u) {
+    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_ALLOCATE, describe(u))
+        .recover(err -> Future.failedFuture(DepotException.from(err)))
+        .compose(reply -> {
+          JsonObject allocation = reply.body();
+          return pipe(ctx, u, allocation)
+              .compose(result -> commit(u, allocation, result))
+              .recover(err -> {
+                vertx.eventBus().request(Addresses.COORDINATOR_DEPOSIT_ABORT,
+                    new JsonObject().put("uploadId", allocation.getString("uploadId")));
+                return Future.failedFuture(err);
+              });
+        });
+  }
+
+  /** Streams the body to the head of the pipeline with backpressure; completes with the nodes' report. */
+  private Future<JsonObject> pipe(RoutingContext ctx, Upload u, JsonObject allocation) {
+    HttpServerRequest req = ctx.request();
+    JsonArray pipeline = allocation.getJsonArray("pipeline");
+    JsonObject head = pipeline.getJsonObject(0);
+    StringBuilder rest = new StringBuilder();
+    for (int i = 1; i < pipeline.size(); i++) {
+      JsonObject hop = pipeline.getJsonObject(i);
+      rest.append(rest.isEmpty() ? "" : ",").append(hop.getString("nodeId")).append('=').append(hop.getString("url"));
+    }
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.PUT)
+        .setAbsoluteURI(head.getString("url") + "/internal/v1/blobs/" + allocation.getString("blobId"))
+        .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(u.size))
+        .putHeader(Headers.PIPELINE, rest.toString())
+        .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
+        .setIdleTimeout(60_000);
+    Promise<JsonObject> done = Promise.promise();
+    client.request(options).onFailure(err -> done.tryFail(new DepotException(ErrorCode.UNAVAILABLE,
+        "storage node " + head.getString("nodeId") + " unreachable: " + err.getMessage())))
+        .onSuccess(storage -> {
+          relay(req, storage, done);
+          if (u.expectContinue) {
+            ctx.response().writeContinue();
+          }
+          req.resume();
+        });
+    return done.future();
+  }
+
+  private void relay(HttpServerRequest req, HttpClientRequest storage, Promise<JsonObject> done) {
+    storage.exceptionHandler(err -> done.tryFail(new DepotException(ErrorCode.UNAVAILABLE,
+        "storage pipeline failed: " + err.getMessage())));
+    storage.response()
+        .compose(resp -> resp.body().map(body -> {
+          if (resp.statusCode() != 201) {
+            throw DepotException.from(new io.vertx.core.eventbus.ReplyException(
+                io.vertx.core.eventbus.ReplyFailure.RECIPIENT_FAILURE, resp.statusCode(), body.toString()));
+          }
+          return body.toJsonObject();
+        }))
+        .onSuccess(done::tryComplete)
+        .onFailure(err -> done.tryFail(DepotException.from(err)));
+    req.handler(buf -> {
+      storage.write(buf);
+      if (storage.writeQueueFull()) {
+        req.pause();
+        storage.drainHandler(v -> req.resume());
+      }
+    });
+    req.endHandler(v -> storage.end());
+    req.exceptionHandler(err -> {
+      // The client went away mid-body: make the storage nodes throw their partial copies away.
+      storage.reset();
+      done.tryFail(new DepotException(ErrorCode.SIZE_MISMATCH, "upload ended before Content-Length bytes arrived"));
+    });
+  }
+
+  private Future<JsonObject> commit(Upload u, JsonObject allocation, JsonObject result) {
+    String sha = result.getString("sha256");
+    if (u.sha256 != null && !u.sha256.equals(sha)) {
+      return Future.failedFuture(new DepotException(ErrorCode.HASH_MISMATCH,
+          "the body's SHA-256 is " + sha + ", not the announced " + u.sha256));
+    }
+    List<String> stored = new ArrayList<>();
+    result.getJsonArray("stored", new JsonArray()).forEach(o -> stored.add(((JsonObject) o).getString("node")));
+    if (!result.getJsonArray("failed", new JsonArray()).isEmpty()) {
+      log.warn("deposit of '{}': replicas failed {}", u.name, result.getJsonArray("failed").encode());
+    }
+    int quorum = allocation.getInteger("writeQuorum");
+    if (stored.size() < quorum) {
+      return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
+          "only " + stored.size() + " of the required " + quorum + " replicas could be written"));
+    }
+    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_COMMIT, new JsonObject()
+            .put("uploadId", allocation.getString("uploadId")).put("sha256", sha).put("size", u.size)
+            .put("stored", new JsonArray(stored)))
+        .map(reply -> reply.body())
+        .recover(err -> Future.failedFuture(DepotException.from(err)));
+  }
+}

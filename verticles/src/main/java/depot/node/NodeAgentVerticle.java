@@ -1,0 +1,117 @@
+package depot.node;
+
+import depot.config.DepotConfig;
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/**
+ * Announces this node to the directory and keeps it alive with heartbeats carrying disk and replica
+ * figures. Registration is retried while the directory is not reachable yet, or while the record of a
+ * previous process with the same id has not expired.
+ */
+public class NodeAgentVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(NodeAgentVerticle.class);
+
+  private final DepotConfig config;
+  private final NodeIdentity identity;
+  private final JsonObject endpoints;
+  private final Supplier<Future<JsonObject>> stats;
+  private long beatTimer = -1;
+  private boolean registered;
+
+  public NodeAgentVerticle(DepotConfig config, NodeIdentity identity, JsonObject endpoints,
+                           Supplier<Future<JsonObject>> stats) {
+    this.config = config;
+    this.identity = identity;
+    this.endpoints = endpoints;
+    this.stats = stats;
+  }
+
+  @Override
+  public Future<?> start() {
+    Promise<Void> first = Promise.promise();
+    registerUntilAccepted(first, System.currentTimeMillis());
+    return first.future().onSuccess(v ->
+        beatTimer = vertx.setPeriodic(config.heartbeatIntervalMs(), id -> beat()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (beatTimer >= 0) {
+      vertx.cancelTimer(beatTimer);
+    }
+    return Future.succeededFuture();
+  }
+
+  private JsonObject registration() {
+    return new JsonObject()
+        .put("name", identity.nodeId())
+        .put("instance", identity.instanceId())
+        .put("rank", identity.rank())
+        .put("roles", new JsonArray(config.roles()))
+        .put("host", config.advertisedHost())
+        .put("endpoints", endpoints);
+  }
+
+  private void registerUntilAccepted(Promise<Void> done, long startedAt) {
+    vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_REGISTER, registration(),
+            new DeliveryOptions().setSendTimeout(5000))
+        .compose(reply -> vertx.executeBlocking(() -> {
+          identity.rememberRank(reply.body().getInteger("rank"));
+          return reply.body();
+        }))
+        .onSuccess(body -> {
+          registered = true;
+          log.info("{} registered with the directory, rank {}", identity.nodeId(), body.getInteger("rank"));
+          done.tryComplete();
+        })
+        .onFailure(err -> {
+          DepotException e = DepotException.from(err);
+          long waited = System.currentTimeMillis() - startedAt;
+          // Twice the expiry: a previous process of ours is declared dead by then.
+          long patience = Math.max(60_000, 2 * config.nodeExpiryMs());
+          if (waited > patience) {
+            done.tryFail(new IllegalStateException("could not register " + identity.nodeId() + ": " + e.getMessage()));
+            return;
+          }
+          if (e.code() == ErrorCode.DUPLICATE_NAME) {
+            log.info("{} still held by an earlier process; retrying", identity.nodeId());
+          } else {
+            log.debug("directory not reachable yet ({}); retrying", e.getMessage());
+          }
+          vertx.setTimer(500, id -> registerUntilAccepted(done, startedAt));
+        });
+  }
+
+  private void beat() {
+    if (!registered) {
+      return;
+    }
+    stats.get()
+        .compose(s -> vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_HEARTBEAT,
+            new JsonObject().put("name", identity.nodeId()).put("instance", identity.instanceId()).put("stats", s),
+            new DeliveryOptions().setSendTimeout(Math.max(1000, config.heartbeatIntervalMs() * 2))))
+        .onFailure(err -> {
+          DepotException e = DepotException.from(err);
+          if (e.code() == ErrorCode.NOT_FOUND) {
+            // The directory lost our record (unregistered, or a new directory): announce ourselves again.
+            registered = false;
+            Promise<Void> again = Promise.promise();
+            registerUntilAccepted(again, System.currentTimeMillis());
+          } else {
+            log.debug("heartbeat failed: {}", e.getMessage());
+          }
+        });
+  }
+}

@@ -1,0 +1,41 @@
+package depot.protocol;
+
+/**
+ * Every event-bus address Depot uses, in one place. The event bus carries control messages only;
+ * file bytes travel over HTTP streams between nodes.
+ */
+public final class Addresses {
+  private Addresses() {}
+
+  // directory: the registry every node and client finds the others through
+  public static final String DIRECTORY_REGISTER = "depot.directory.register";
+  public static final String DIRECTORY_LOOKUP = "depot.directory.lookup";
+  public static final String DIRECTORY_UNREGISTER = "depot.directory.unregister";
+  public static final String DIRECTORY_HEARTBEAT = "depot.directory.heartbeat";
+  public static final String DIRECTORY_NODES = "depot.directory.nodes";
+  /** Published: node.up, node.down, node.registered, node.unregistered. */
+  public static final String DIRECTORY_EVENTS = "depot.directory.events";
+
+  // coordinator: the metadata master (only the leading coordinator consumes these)
+  public static final String COORDINATOR_CLIENT_REGISTER = "depot.coordinator.client.register";
+  public static final String COORDINATOR_CLIENT_AUTHENTICATE = "depot.coordinator.client.authenticate";
+  public static final String COORDINATOR_DEPOSIT_DEDUP = "depot.coordinator.deposit.dedup";
+  public static final String COORDINATOR_DEPOSIT_ALLOCATE = "depot.coordinator.deposit.allocate";
+  public static final String COORDINATOR_DEPOSIT_COMMIT = "depot.coordinator.deposit.commit";
+  public static final String COORDINATOR_DEPOSIT_ABORT = "depot.coordinator.deposit.abort";
+  public static final String COORDINATOR_FILE_LIST = "depot.coordinator.file.list";
+  public static final String COORDINATOR_FILE_LOCATE = "depot.coordinator.file.locate";
+  public static final String COORDINATOR_FILE_DELETE = "depot.coordinator.file.delete";
+  public static final String COORDINATOR_FILE_REPLICAS = "depot.coordinator.file.replicas";
+  public static final String COORDINATOR_REPLICA_CORRUPT = "depot.coordinator.replica.corrupt";
+  public static final String COORDINATOR_STATS = "depot.coordinator.stats";
+  /** Published: file.deposited, file.deleted, file.replicas, replica.added, replica.removed. */
+  public static final String COORDINATOR_EVENTS = "depot.coordinator.events";
+
+  /** Per storage node: {@code depot.storage.node.<nodeId>} takes delete/replicate/inventory commands. */
+  public static final String STORAGE_NODE_PREFIX = "depot.storage.node.";
+
+  public static String storageNode(String nodeId) {
+    return STORAGE_NODE_PREFIX + nodeId;
+  }
+}

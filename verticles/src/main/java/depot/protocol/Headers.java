@@ -1,0 +1,14 @@
+package depot.protocol;
+
+/** HTTP header names of Depot's public API and of its node-to-node data path. */
+public final class Headers {
+  private Headers() {}
+
+  public static final String SHA256 = "X-Depot-Sha256";
+  public static final String DEDUP = "X-Depot-Dedup";
+  public static final String VERSION = "X-Depot-Version";
+  /** Remaining replicas of a write pipeline: comma-separated {@code nodeId=http://host:port}. */
+  public static final String PIPELINE = "X-Depot-Pipeline";
+  /** Shared secret that storage nodes require on their internal endpoints. */
+  public static final String CLUSTER_SECRET = "X-Depot-Cluster-Secret";
+}

@@ -1,0 +1,121 @@
+package depot.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.streams.WriteStream;
+
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
+/**
+ * Streams a byte range of a replica, checking every chunk against its CRC32C before a byte of it leaves:
+ * corrupted bytes are never served. Reads start on a chunk boundary and are re-cut into whole chunks.
+ */
+public final class BlobReader {
+  /** Read this much per disk request; checksums still cover each chunk separately. */
+  private static final int READ_BUFFER = 1024 * 1024;
+
+  private final Vertx vertx;
+  private final BlobStore store;
+
+  public BlobReader(Vertx vertx, BlobStore store) {
+    this.vertx = vertx;
+    this.store = store;
+  }
+
+  /** Sends bytes {@code [first, last]} of the replica to {@code out}; fails with {@link CorruptReplicaException}. */
+  public Future<Void> send(BlobManifest manifest, long first, long last, WriteStream<Buffer> out) {
+    int chunkSize = manifest.chunkSize();
+    long startChunk = first / chunkSize;
+    long from = startChunk * chunkSize;
+    long to = Math.min(manifest.size(), (last / chunkSize + 1) * chunkSize);
+    int readSize = Math.max(chunkSize, (READ_BUFFER / chunkSize) * chunkSize);
+    return vertx.fileSystem().open(store.dataPath(manifest.blobId()), new OpenOptions().setRead(true).setWrite(false))
+        .compose(file -> new Send(file, manifest, startChunk, from, first, last, out)
+            .run(from, to - from, readSize)
+            .eventually(file::close));
+  }
+
+  private static final class Send {
+    private final AsyncFile file;
+    private final BlobManifest manifest;
+    private final WriteStream<Buffer> out;
+    private final long first;
+    private final long last;
+    private final CRC32C crc = new CRC32C();
+    private final Promise<Void> done = Promise.promise();
+    private Buffer pending = Buffer.buffer();
+    private long chunkIndex;
+    private long offset;
+
+    Send(AsyncFile file, BlobManifest manifest, long startChunk, long from, long first, long last, WriteStream<Buffer> out) {
+      this.file = file;
+      this.manifest = manifest;
+      this.out = out;
+      this.chunkIndex = startChunk;
+      this.offset = from;
+      this.first = first;
+      this.last = last;
+    }
+
+    Future<Void> run(long from, long length, int readSize) {
+      file.setReadPos(from).setReadLength(length).setReadBufferSize(readSize);
+      file.exceptionHandler(done::tryFail);
+      file.endHandler(v -> {
+        if (pending.length() > 0 && !emit(pending)) {
+          return;
+        }
+        done.tryComplete();
+      });
+      file.handler(this::onRead);
+      return done.future();
+    }
+
+    private void onRead(Buffer buf) {
+      if (done.future().isComplete()) {
+        return;
+      }
+      Buffer data = pending.length() == 0 ? buf : pending.appendBuffer(buf);
+      int chunkSize = manifest.chunkSize();
+      int pos = 0;
+      while (data.length() - pos >= chunkSize) {
+        if (!emit(data.slice(pos, pos + chunkSize))) {
+          return;
+        }
+        pos += chunkSize;
+      }
+      pending = pos == data.length() ? Buffer.buffer() : data.getBuffer(pos, data.length());
+      if (out.writeQueueFull()) {
+        file.pause();
+        out.drainHandler(v -> file.resume());
+      }
+    }
+
+    /** Verifies one whole chunk and writes the part of it inside the range. */
+    private boolean emit(Buffer chunk) {
+      crc.reset();
+      ByteBuffer bytes = StreamDigest.nio(chunk);
+      crc.update(bytes);
+      int[] crcs = manifest.crcs();
+      if (chunkIndex >= crcs.length || (int) crc.getValue() != crcs[(int) chunkIndex]) {
+        file.pause();
+        done.tryFail(new CorruptReplicaException(manifest.blobId(), chunkIndex));
+        return false;
+      }
+      long chunkStart = offset;
+      long chunkEnd = offset + chunk.length() - 1;
+      long sendFrom = Math.max(first, chunkStart);
+      long sendTo = Math.min(last, chunkEnd);
+      if (sendFrom <= sendTo) {
+        out.write(chunk.slice((int) (sendFrom - chunkStart), (int) (sendTo - chunkStart + 1)));
+      }
+      offset += chunk.length();
+      chunkIndex++;
+      return true;
+    }
+  }
+}

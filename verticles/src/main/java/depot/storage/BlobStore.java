@@ -1,0 +1,218 @@
+package depot.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A storage node's replicas on local disk: {@code blobs/<xx>/<blobId>} holds the bytes and
+ * {@code <blobId>.meta} the manifest; unfinished writes live in {@code tmp/} until an atomic rename.
+ */
+public final class BlobStore {
+  private static final Logger log = LoggerFactory.getLogger(BlobStore.class);
+  private static final String META = ".meta";
+
+  private final Vertx vertx;
+  private final Path root;
+  private final Path blobs;
+  private final Path tmp;
+  private final Map<String, Long> inventory = new ConcurrentHashMap<>();
+  private final Map<String, BlobManifest> manifestCache = new LinkedHashMap<>(256, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, BlobManifest> eldest) {
+      return size() > 4096;
+    }
+  };
+
+  public BlobStore(Vertx vertx, Path dataDir) {
+    this.vertx = vertx;
+    this.root = dataDir;
+    this.blobs = dataDir.resolve("blobs");
+    this.tmp = dataDir.resolve("tmp");
+  }
+
+  /** Loads the inventory and clears debris of writes that never finished. */
+  public Future<Void> open() {
+    return vertx.executeBlocking(() -> {
+      Files.createDirectories(blobs);
+      Files.createDirectories(tmp);
+      try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(tmp)) {
+        for (Path p : leftovers) {
+          Files.deleteIfExists(p);
+        }
+      }
+      try (DirectoryStream<Path> shards = Files.newDirectoryStream(blobs)) {
+        for (Path shard : shards) {
+          if (Files.isDirectory(shard)) {
+            scanShard(shard);
+          }
+        }
+      }
+      log.info("storage at {}: {} replicas, {} bytes", root, inventory.size(), bytesUsed());
+      return null;
+    });
+  }
+
+  private void scanShard(Path shard) throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(shard)) {
+      for (Path p : files) {
+        String file = p.getFileName().toString();
+        if (file.endsWith(META)) {
+          String id = file.substring(0, file.length() - META.length());
+          if (!Files.exists(shard.resolve(id))) {
+            log.warn("replica {} lost its data file; dropping its manifest", id);
+            Files.deleteIfExists(p);
+          }
+        } else if (BlobIds.isValid(file)) {
+          if (Files.exists(shard.resolve(file + META))) {
+            inventory.put(file, Files.size(p));
+          } else {
+            Files.deleteIfExists(p);
+          }
+        }
+      }
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public String dataPath(String blobId) {
+    return shard(blobId).resolve(blobId).toString();
+  }
+
+  private Path shard(String blobId) {
+    return blobs.resolve(blobId.substring(0, 2));
+  }
+
+  /** A fresh temp path for an incoming replica (several writers of one blob never collide). */
+  public String newTempPath(String blobId) {
+    return tmp.resolve(blobId + "." + UUID.randomUUID() + ".part").toString();
+  }
+
+  public boolean has(String blobId) {
+    return inventory.containsKey(blobId);
+  }
+
+  public Set<String> blobIds() {
+    return Set.copyOf(inventory.keySet());
+  }
+
+  public int replicaCount() {
+    return inventory.size();
+  }
+
+  public long bytesUsed() {
+    return inventory.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  public Future<BlobManifest> manifest(String blobId) {
+    synchronized (manifestCache) {
+      BlobManifest cached = manifestCache.get(blobId);
+      if (cached != null) {
+        return Future.succeededFuture(cached);
+      }
+    }
+    return vertx.fileSystem().readFile(shard(blobId).resolve(blobId + META).toString())
+        .map(buf -> {
+          BlobManifest m = BlobManifest.fromJson(buf.toJsonObject());
+          synchronized (manifestCache) {
+            manifestCache.put(blobId, m);
+          }
+          return m;
+        });
+  }
+
+  /**
+   * Makes a fully written, fsynced temp file a replica: manifest written and fsynced, data renamed
+   * atomically into place, manifest renamed after it, and the directory fsynced so both renames last.
+   */
+  public Future<Void> commit(String tempData, BlobManifest manifest) {
+    return vertx.executeBlocking(() -> {
+      Path dir = shard(manifest.blobId());
+      Files.createDirectories(dir);
+      Path metaTmp = Path.of(tempData + META);
+      try (FileChannel ch = FileChannel.open(metaTmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        ch.write(ByteBuffer.wrap(manifest.toJson().encode().getBytes(StandardCharsets.UTF_8)));
+        ch.force(true);
+      }
+      atomicMove(Path.of(tempData), dir.resolve(manifest.blobId()));
+      atomicMove(metaTmp, dir.resolve(manifest.blobId() + META));
+      fsyncDirectory(dir);
+      inventory.put(manifest.blobId(), manifest.size());
+      return null;
+    }, false);
+  }
+
+  private static void atomicMove(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("the data folder's file system cannot rename atomically", e);
+    }
+  }
+
+  private static void fsyncDirectory(Path dir) throws IOException {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    }
+  }
+
+  /** Removes a replica: the manifest goes first, so a crash in between leaves debris, never a half replica. */
+  public Future<Boolean> delete(String blobId) {
+    return vertx.executeBlocking(() -> {
+      Path dir = shard(blobId);
+      boolean existed = inventory.remove(blobId) != null;
+      synchronized (manifestCache) {
+        manifestCache.remove(blobId);
+      }
+      Files.deleteIfExists(dir.resolve(blobId + META));
+      Files.deleteIfExists(dir.resolve(blobId));
+      return existed;
+    }, false);
+  }
+
+  public Future<Void> discard(String tempData) {
+    return vertx.executeBlocking(() -> {
+      try {
+        Files.deleteIfExists(Path.of(tempData));
+        Files.deleteIfExists(Path.of(tempData + META));
+      } catch (NoSuchFileException ignored) {
+        // already gone
+      }
+      return null;
+    }, false);
+  }
+
+  /** Disk figures for heartbeats and placement. */
+  public Future<JsonObject> stats() {
+    return vertx.fileSystem().fsProps(root.toString()).map(props -> new JsonObject()
+        .put("diskUsed", bytesUsed())
+        .put("diskFree", props.usableSpace())
+        .put("diskTotal", props.totalSpace())
+        .put("replicas", replicaCount()));
+  }
+
+}

@@ -1,0 +1,266 @@
+package depot.storage;
+
+import depot.config.DepotConfig;
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import depot.protocol.Headers;
+import depot.protocol.ByteRange;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A storage node: replicas on local disk, streamed in and out over HTTP (the data path), commanded over
+ * the event bus (delete, replicate from a peer, inventory).
+ */
+public class StorageVerticle extends VerticleBase {
+  private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
+
+  private final DepotConfig config;
+  private final String nodeId;
+  private BlobStore store;
+  private BlobWriter writer;
+  private BlobReader reader;
+  private HttpClient client;
+  private HttpServer server;
+  private MessageConsumer<JsonObject> commands;
+
+  public StorageVerticle(DepotConfig config, String nodeId) {
+    this.config = config;
+    this.nodeId = nodeId;
+  }
+
+  /** The port the data endpoint listens on (resolved when the configured port is 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  public BlobStore store() {
+    return store;
+  }
+
+  @Override
+  public Future<?> start() {
+    store = new BlobStore(vertx, Path.of(config.dataDir()));
+    client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
+        new PoolOptions().setHttp1MaxSize(64));
+    writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(), config.clusterSecret());
+    reader = new BlobReader(vertx, store);
+
+    Router router = Router.router(vertx);
+    router.route("/internal/*").handler(this::requireClusterSecret);
+    router.put("/internal/v1/blobs/:blobId").handler(this::receive);
+    router.get("/internal/v1/blobs/:blobId").handler(this::serve);
+    router.head("/internal/v1/blobs/:blobId").handler(this::serve);
+    router.get("/internal/v1/health").handler(ctx -> ctx.json(new JsonObject().put("node", nodeId).put("status", "UP")));
+
+    commands = vertx.eventBus().consumer(Addresses.storageNode(nodeId), this::command);
+    return store.open()
+        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
+            .requestHandler(router).listen(config.storagePort(), config.httpHost()))
+        .onSuccess(s -> {
+          server = s;
+          log.info("storage {} serving replicas on port {}", nodeId, s.actualPort());
+        })
+        .compose(s -> commands.completion());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return client.close();
+  }
+
+  private void requireClusterSecret(RoutingContext ctx) {
+    String secret = config.clusterSecret();
+    if (!secret.isEmpty() && !secret.equals(ctx.request().getHeader(Headers.CLUSTER_SECRET))) {
+      fail(ctx.response(), new DepotException(ErrorCode.FORBIDDEN, "internal endpoint: cluster secret required"));
+      return;
+    }
+    ctx.next();
+  }
+
+  private void receive(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    req.pause(); // the body must not arrive before the file is open
+    String blobId = ctx.pathParam("blobId");
+    long size;
+    List<PipelineHop> downstream;
+    try {
+      BlobIds.requireValid(blobId);
+      String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (length == null) {
+        throw new DepotException(ErrorCode.LENGTH_REQUIRED, "Content-Length required");
+      }
+      size = Long.parseLong(length);
+      downstream = PipelineHop.parse(req.getHeader(Headers.PIPELINE));
+    } catch (NumberFormatException e) {
+      fail(req.response(), DepotException.badRequest("malformed Content-Length"));
+      return;
+    } catch (DepotException e) {
+      fail(req.response(), e);
+      return;
+    }
+    writer.write(req, blobId, size, downstream)
+        .onSuccess(result -> req.response().setStatusCode(201)
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(result.encode()))
+        .onFailure(err -> {
+          if (!req.isEnded()) {
+            // The sender is still streaming: drop the connection rather than drain the rest.
+            req.response().putHeader(HttpHeaders.CONNECTION, "close");
+          }
+          fail(req.response(), DepotException.from(err));
+        });
+  }
+
+  private void serve(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    HttpServerResponse resp = req.response();
+    String blobId = ctx.pathParam("blobId");
+    if (!BlobIds.isValid(blobId) || !store.has(blobId)) {
+      fail(resp, DepotException.notFound("no replica " + blobId + " on " + nodeId));
+      return;
+    }
+    store.manifest(blobId).onFailure(err -> fail(resp, DepotException.notFound("no replica " + blobId)))
+        .onSuccess(manifest -> {
+          ByteRange range;
+          try {
+            range = ByteRange.parse(req.getHeader("Range"), manifest.size());
+          } catch (DepotException e) {
+            resp.putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + manifest.size());
+            fail(resp, e);
+            return;
+          }
+          resp.putHeader(Headers.SHA256, manifest.sha256());
+          resp.putHeader(HttpHeaders.ACCEPT_RANGES, "bytes");
+          if (range.partial()) {
+            resp.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE, range.contentRange(manifest.size()));
+          }
+          resp.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(range.length()));
+          if (req.method() == HttpMethod.HEAD || range.length() == 0) {
+            resp.end();
+            return;
+          }
+          reader.send(manifest, range.first(), range.last(), resp)
+              .onSuccess(v -> resp.end())
+              .onFailure(err -> {
+                if (err instanceof CorruptReplicaException corrupt) {
+                  log.error("{} on {}: connection cut, coordinator told", corrupt.getMessage(), nodeId);
+                  vertx.eventBus().send(Addresses.COORDINATOR_REPLICA_CORRUPT,
+                      new JsonObject().put("node", nodeId).put("blobId", blobId).put("chunk", corrupt.chunk()));
+                } else {
+                  log.warn("reading replica {} failed: {}", blobId, err.getMessage());
+                }
+                // Headers are gone: cutting the connection is the only way to say "these bytes are wrong".
+                resp.reset();
+              });
+        });
+  }
+
+  private void command(Message<JsonObject> msg) {
+    JsonObject body = msg.body();
+    Future<JsonObject> result;
+    try {
+      String action = body == null ? null : body.getString("action");
+      result = switch (action == null ? "" : action) {
+        case "delete" -> delete(body);
+        case "replicate" -> replicate(body);
+        case "inventory" -> inventory();
+        case "stats" -> store.stats();
+        default -> Future.failedFuture(DepotException.badRequest("unknown storage action '" + action + "'"));
+      };
+    } catch (RuntimeException e) {
+      result = Future.failedFuture(DepotException.badRequest("malformed storage command: " + e.getMessage()));
+    }
+    result.onSuccess(msg::reply).onFailure(err -> DepotException.from(err).replyTo(msg));
+  }
+
+  private Future<JsonObject> delete(JsonObject body) {
+    JsonArray ids = body.getJsonArray("blobIds");
+    if (ids == null) {
+      throw DepotException.badRequest("'blobIds' required");
+    }
+    List<Future<Boolean>> deletions = ids.stream().map(String::valueOf).map(BlobIds::requireValid)
+        .map(store::delete).toList();
+    return Future.all(deletions).map(v -> new JsonObject().put("deleted", ids.size()));
+  }
+
+  /** Pulls a replica from a peer over HTTP (node to node), verifying its checksums as it lands. */
+  private Future<JsonObject> replicate(JsonObject body) {
+    String blobId = BlobIds.requireValid(body.getString("blobId"));
+    String sha256 = body.getString("sha256");
+    JsonArray sources = body.getJsonArray("sources", new JsonArray());
+    if (store.has(blobId)) {
+      return Future.succeededFuture(new JsonObject().put("node", nodeId).put("sha256", sha256).put("already", true));
+    }
+    return tryPull(blobId, sha256, sources, 0);
+  }
+
+  private Future<JsonObject> tryPull(String blobId, String sha256, JsonArray sources, int index) {
+    if (index >= sources.size()) {
+      return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE, "no source could provide " + blobId));
+    }
+    String source = sources.getString(index);
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
+        .setAbsoluteURI(source + "/internal/v1/blobs/" + blobId)
+        .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
+        .setIdleTimeout(30_000);
+    return client.request(options)
+        .compose(req -> req.send())
+        .compose(resp -> {
+          if (resp.statusCode() != 200) {
+            return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE, source + " answered " + resp.statusCode()));
+          }
+          resp.pause();
+          long size = Long.parseLong(resp.getHeader(HttpHeaders.CONTENT_LENGTH));
+          return writer.write(resp, blobId, size, List.of());
+        })
+        .compose(result -> {
+          if (sha256 != null && !sha256.equals(result.getString("sha256"))) {
+            return store.delete(blobId).compose(v -> Future.failedFuture(
+                new DepotException(ErrorCode.HASH_MISMATCH, "copy of " + blobId + " from " + source + " has the wrong hash")));
+          }
+          return Future.succeededFuture(new JsonObject().put("node", nodeId).put("sha256", result.getString("sha256")));
+        })
+        .recover(err -> {
+          log.warn("pulling {} from {} failed: {}", blobId, source, err.getMessage());
+          return tryPull(blobId, sha256, sources, index + 1);
+        });
+  }
+
+  private Future<JsonObject> inventory() {
+    JsonArray blobs = new JsonArray();
+    store.blobIds().forEach(blobs::add);
+    return Future.succeededFuture(new JsonObject().put("node", nodeId).put("blobIds", blobs));
+  }
+
+  static void fail(HttpServerResponse resp, DepotException e) {
+    if (resp.headWritten()) {
+      resp.reset();
+      return;
+    }
+    resp.setStatusCode(e.code().httpStatus())
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(e.toJson().encode());
+  }
+}

@@ -1,0 +1,87 @@
+package depot.storage;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
+
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+
+/**
+ * Computed while bytes stream through: the SHA-256 of the whole content and a CRC32C per fixed-size
+ * chunk (the per-chunk checksums are what every read is verified against).
+ */
+public final class StreamDigest {
+  private final int chunkSize;
+  private final MessageDigest sha256;
+  private final CRC32C crc = new CRC32C();
+  private int[] crcs = new int[16];
+  private int chunks;
+  private int inChunk;
+  private long total;
+
+  public StreamDigest(int chunkSize) {
+    this.chunkSize = chunkSize;
+    this.sha256 = newSha256();
+  }
+
+  public static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JVM has no SHA-256", e);
+    }
+  }
+
+  /** A view of the buffer's bytes without copying them. */
+  public static ByteBuffer nio(Buffer buffer) {
+    return ((BufferInternal) buffer).getByteBuf().nioBuffer();
+  }
+
+  public void update(Buffer buffer) {
+    ByteBuffer bytes = nio(buffer);
+    sha256.update(bytes.duplicate());
+    total += bytes.remaining();
+    while (bytes.hasRemaining()) {
+      int take = Math.min(chunkSize - inChunk, bytes.remaining());
+      ByteBuffer part = bytes.slice(bytes.position(), take);
+      crc.update(part);
+      bytes.position(bytes.position() + take);
+      inChunk += take;
+      if (inChunk == chunkSize) {
+        closeChunk();
+      }
+    }
+  }
+
+  private void closeChunk() {
+    if (chunks == crcs.length) {
+      int[] bigger = new int[crcs.length * 2];
+      System.arraycopy(crcs, 0, bigger, 0, chunks);
+      crcs = bigger;
+    }
+    crcs[chunks++] = (int) crc.getValue();
+    crc.reset();
+    inChunk = 0;
+  }
+
+  public long bytes() {
+    return total;
+  }
+
+  /** Ends the stream: returns the SHA-256 (hex) and fixes the chunk checksums. */
+  public String finish() {
+    if (inChunk > 0) {
+      closeChunk();
+    }
+    return HexFormat.of().formatHex(sha256.digest());
+  }
+
+  public int[] chunkCrcs() {
+    int[] out = new int[chunks];
+    System.arraycopy(crcs, 0, out, 0, chunks);
+    return out;
+  }
+}

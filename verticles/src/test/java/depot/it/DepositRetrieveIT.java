@@ -1,0 +1,112 @@
+package depot.it;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Deposit with three replicas over the real HTTP path, the replica files on three disks, retrieve, delete. */
+class DepositRetrieveIT {
+  static TestCluster cluster;
+  static Api api;
+
+  @BeforeAll
+  static void up() throws Exception {
+    cluster = TestCluster.start(3);
+    api = new Api(cluster.baseUrl());
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static byte[] random(int size, long seed) {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return data;
+  }
+
+  static long replicaFilesOn(Path dataDir, String sha256) throws Exception {
+    Path blobs = dataDir.resolve("blobs");
+    if (!Files.exists(blobs)) {
+      return 0;
+    }
+    try (Stream<Path> walk = Files.walk(blobs)) {
+      return walk.filter(p -> p.toString().endsWith(".meta")).filter(p -> {
+        try {
+          return new JsonObject(Files.readString(p)).getString("sha256").equals(sha256);
+        } catch (Exception e) {
+          return false;
+        }
+      }).count();
+    }
+  }
+
+  @Test
+  void depositThreeReplicasRetrieveDelete() throws Exception {
+    String token = api.register("alice").getString("token");
+    byte[] data = random(3 * 1024 * 1024 + 17, 1);
+    String sha = Api.sha256(data);
+
+    HttpResponse<String> put = api.deposit(token, "report.pdf", data, 3, sha);
+    assertEquals(201, put.statusCode(), put.body());
+    JsonObject record = new JsonObject(put.body());
+    assertEquals(sha, record.getString("sha256"));
+    assertEquals(data.length, record.getLong("size"));
+    assertEquals(3, record.getInteger("replicas"));
+    assertEquals(3, record.getInteger("liveReplicas"));
+    assertEquals(1, record.getLong("version"));
+
+    for (String node : cluster.storageNodeIds()) {
+      assertEquals(1, replicaFilesOn(cluster.dataDir(node), sha), "replica on " + node);
+    }
+
+    HttpResponse<byte[]> got = api.retrieve(token, "report.pdf");
+    assertEquals(200, got.statusCode());
+    assertArrayEquals(data, got.body());
+    assertEquals("\"" + sha + "\"", got.headers().firstValue("ETag").orElse(null));
+
+    JsonArray files = new JsonObject(api.get(token, "/api/v1/files").body()).getJsonArray("files");
+    assertEquals(1, files.size());
+    assertEquals("report.pdf", files.getJsonObject(0).getString("name"));
+
+    assertEquals(204, api.delete(token, "report.pdf").statusCode());
+    assertEquals(404, api.retrieve(token, "report.pdf").statusCode());
+    long deadline = System.currentTimeMillis() + 10_000;
+    long left = 3;
+    while (left > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+      left = 0;
+      for (String node : cluster.storageNodeIds()) {
+        left += replicaFilesOn(cluster.dataDir(node), sha);
+      }
+    }
+    assertEquals(0, left, "replicas are garbage-collected after deletion");
+  }
+
+  @Test
+  void rangeRequests() throws Exception {
+    String token = api.register("ranger").getString("token");
+    byte[] data = random(200_000, 2);
+    assertEquals(201, api.deposit(token, "r.bin", data, 2, null).statusCode());
+    HttpResponse<byte[]> part = api.http.send(api.req("/api/v1/files/r.bin", token).header("Range", "bytes=70000-140000")
+        .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(206, part.statusCode());
+    assertArrayEquals(java.util.Arrays.copyOfRange(data, 70000, 140001), part.body());
+    assertTrue(part.headers().firstValue("Content-Range").orElse("").startsWith("bytes 70000-140000/200000"));
+  }
+}

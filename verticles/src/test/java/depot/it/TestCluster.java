@@ -1,0 +1,162 @@
+package depot.it;
+
+import depot.config.DepotConfig;
+import depot.node.ClusterSetup;
+import depot.node.NodeVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A real cluster inside the test JVM: one clustered Vert.x instance, with its own Hazelcast member on
+ * 127.0.0.1, per node, running the real verticles. Each cluster gets its own name so parallel or
+ * leftover clusters on this host never merge with it.
+ */
+public final class TestCluster implements AutoCloseable {
+  public static final String ADMIN_TOKEN = "test-admin-token";
+
+  private final String clusterName = "depot-test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final Path root;
+  private final Map<String, Vertx> vertxByNode = new LinkedHashMap<>();
+  private final Map<String, NodeVerticle> nodes = new LinkedHashMap<>();
+  private final JsonObject overrides;
+  private NodeVerticle main;
+
+  private TestCluster(Path root, JsonObject overrides) {
+    this.root = root;
+    this.overrides = overrides;
+  }
+
+  /** main (directory, coordinator, gateway) plus {@code storageNodes} storage nodes. */
+  public static TestCluster start(int storageNodes) throws Exception {
+    return start(storageNodes, new JsonObject());
+  }
+
+  public static TestCluster start(int storageNodes, JsonObject overrides) throws Exception {
+    TestCluster c = new TestCluster(Files.createTempDirectory("depot-it-"), overrides);
+    try {
+      c.main = c.startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
+      for (int i = 1; i <= storageNodes; i++) {
+        c.startNode("storage-" + i, new JsonArray().add("storage"));
+      }
+      c.awaitStorageNodes(storageNodes);
+      return c;
+    } catch (Exception e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  public DepotConfig config(String nodeId, JsonArray roles) {
+    JsonObject json = new JsonObject()
+        .put("nodeId", nodeId)
+        .put("roles", roles)
+        .put("dataDir", root.resolve(nodeId).toString())
+        .put("httpPort", 0)
+        .put("storagePort", 0)
+        .put("adminToken", ADMIN_TOKEN)
+        .put("clusterName", clusterName)
+        .put("heartbeatIntervalMs", 300)
+        .put("nodeExpiryMs", 2000)
+        .put("gcGraceMs", 500)
+        .put("metricsRegistry", clusterName + "-" + nodeId)
+        .mergeIn(overrides);
+    return DepotConfig.of(json);
+  }
+
+  public NodeVerticle startNode(String nodeId, JsonArray roles) throws Exception {
+    DepotConfig config = config(nodeId, roles);
+    Vertx vertx = await(ClusterSetup.startClustered(config, "127.0.0.1", config.metricsRegistry()));
+    vertxByNode.put(nodeId, vertx);
+    NodeVerticle node = new NodeVerticle(config);
+    await(vertx.deployVerticle(node));
+    nodes.put(nodeId, node);
+    return node;
+  }
+
+  /** Stops a node's Vert.x instance (its Hazelcast member leaves gracefully). */
+  public void stopNode(String nodeId) throws Exception {
+    Vertx vertx = vertxByNode.remove(nodeId);
+    nodes.remove(nodeId);
+    if (vertx != null) {
+      await(vertx.close());
+    }
+  }
+
+  public Vertx vertx(String nodeId) {
+    return vertxByNode.get(nodeId);
+  }
+
+  public Vertx anyVertx() {
+    return vertxByNode.get("main");
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + main.gatewayPort();
+  }
+
+  public Path dataDir(String nodeId) {
+    return root.resolve(nodeId);
+  }
+
+  public List<String> storageNodeIds() {
+    return nodes.keySet().stream().filter(n -> n.startsWith("storage-")).toList();
+  }
+
+  /** Waits until the coordinator sees {@code n} storage nodes UP. */
+  public void awaitStorageNodes(int n) throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline) {
+      JsonObject reply = await(anyVertx().eventBus().<JsonObject>request("depot.directory.nodes", new JsonObject()))
+          .body();
+      long up = reply.getJsonArray("nodes").stream().map(o -> (JsonObject) o)
+          .filter(o -> "UP".equals(o.getString("status")) && o.getJsonArray("roles").contains("storage")).count();
+      if (up >= n) {
+        Thread.sleep(Math.max(400, 2 * 300)); // let the coordinator's node view catch up
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("storage nodes did not come up");
+  }
+
+  public static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws Exception {
+    List<String> ids = new ArrayList<>(vertxByNode.keySet());
+    java.util.Collections.reverse(ids);
+    for (String id : ids) {
+      try {
+        stopNode(id);
+      } catch (Exception ignored) {
+        // keep closing the rest
+      }
+    }
+    deleteTree(root);
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+}
