@@ -12,6 +12,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Before any Hazelcast class loads, so even its first warnings go through SLF4J.
+    System.setProperty("hazelcast.logging.type", "slf4j");
     if (args.length > 0 && args[0].equals("node")) {
       NodeLauncher.launch(Arrays.copyOfRange(args, 1, args.length));
       return;

@@ -39,6 +39,11 @@ public final class NodeLauncher implements VertxApplicationHooks {
   }
 
   @Override
+  public java.util.function.Supplier<? extends io.vertx.core.Deployable> verticleSupplier() {
+    return depot.node.NodeVerticle::new;
+  }
+
+  @Override
   public JsonObject afterConfigParsed(JsonObject config) {
     JsonObject file = config == null ? new JsonObject() : config.copy();
     boolean hostGiven = file.containsKey("advertisedHost") || System.getenv(DepotConfig.envName("advertisedHost")) != null;

@@ -34,7 +34,7 @@ public final class DepotConfig {
       .put("clusterPort", 5701)
       .put("clusterSecret", "")
       .put("heartbeatIntervalMs", 1000)
-      .put("nodeExpiryMs", 5000)
+      .put("nodeExpiryMs", 4000)
       .put("defaultReplicas", 3)
       .put("maxReplicas", 10)
       .put("writeQuorum", 0)

@@ -48,6 +48,8 @@ public class CoordinatorVerticle extends VerticleBase {
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
   private final Map<String, Upload> uploads = new HashMap<>();
+  /** When each client was last authenticated (kept in memory only: it is a courtesy, not catalog state). */
+  private final Map<String, Long> lastSeen = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long nodesTimer;
   private long housekeepingTimer;
@@ -70,6 +72,7 @@ public class CoordinatorVerticle extends VerticleBase {
         .compose(v -> {
           consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
           consume(Addresses.COORDINATOR_CLIENT_AUTHENTICATE, this::authenticate);
+          consume(Addresses.COORDINATOR_CLIENT_LIST, this::listClients);
           consume(Addresses.COORDINATOR_DEPOSIT_DEDUP, this::dedup);
           consume(Addresses.COORDINATOR_DEPOSIT_ALLOCATE, this::allocate);
           consume(Addresses.COORDINATOR_DEPOSIT_COMMIT, this::commitDeposit);
@@ -191,6 +194,7 @@ public class CoordinatorVerticle extends VerticleBase {
     if (client == null) {
       throw new DepotException(ErrorCode.UNAUTHORIZED, "unknown client or wrong token");
     }
+    lastSeen.put(client.clientId(), System.currentTimeMillis());
     return Future.succeededFuture(client.toJson());
   }
 
@@ -372,11 +376,28 @@ public class CoordinatorVerticle extends VerticleBase {
     return f;
   }
 
+  /** Files of one owner (or all, for the admin), filtered, sorted and paged: {files, total}. */
   private Future<JsonObject> list(JsonObject req) {
     List<FileEntry> files = req.getBoolean("all", false) ? catalog.allFiles() : catalog.files(requireClient(req).clientId());
+    FileListing.Page page = FileListing.from(req).apply(files, this::record);
+    return Future.succeededFuture(new JsonObject().put("files", page.files()).put("total", page.total()));
+  }
+
+  private Future<JsonObject> listClients(JsonObject req) {
+    Map<String, long[]> usage = new HashMap<>();
+    for (FileEntry f : catalog.allFiles()) {
+      long[] u = usage.computeIfAbsent(f.owner, o -> new long[2]);
+      u[0]++;
+      u[1] += catalog.blob(f.blobId).size;
+    }
     JsonArray out = new JsonArray();
-    files.forEach(f -> out.add(record(f)));
-    return Future.succeededFuture(new JsonObject().put("files", out));
+    catalog.clients().stream().sorted(java.util.Comparator.comparing(ClientEntry::nickname)).forEach(c -> {
+      long[] u = usage.getOrDefault(c.clientId(), new long[2]);
+      Long seen = lastSeen.get(c.clientId());
+      out.add(c.toJson().put("files", u[0]).put("bytes", u[1])
+          .put("lastSeen", seen == null ? null : Instant.ofEpochMilli(seen).toString()));
+    });
+    return Future.succeededFuture(new JsonObject().put("clients", out));
   }
 
   private Future<JsonObject> locate(JsonObject req) {

@@ -37,6 +37,9 @@ final class ReplicaKeeper {
   private final Supplier<Map<String, StorageNode>> nodes;
   private final Set<String> copying = new HashSet<>();
   private final Map<String, Integer> pinned = new HashMap<>();
+  /** Blobs whose last copy attempt failed, and when to try again: no hot loop against a dead target. */
+  private final Map<String, Long> retryAt = new HashMap<>();
+  private static final long RETRY_DELAY_MS = 3000;
   private boolean scanScheduled;
 
   ReplicaKeeper(Vertx vertx, Catalog catalog, Function<JsonObject, Future<JsonObject>> commit,
@@ -84,15 +87,13 @@ final class ReplicaKeeper {
     Set<String> live = live();
     List<BlobEntry> needy = new ArrayList<>();
     for (BlobEntry blob : catalog.blobs()) {
-      if (blob.files.isEmpty() || copying.contains(blob.blobId)) {
+      if (blob.files.isEmpty() || copying.contains(blob.blobId)
+          || retryAt.getOrDefault(blob.blobId, 0L) > System.currentTimeMillis()) {
         continue;
       }
       int desired = catalog.desiredReplicas(blob);
       List<String> holders = liveHolders(blob, live);
-      if (holders.size() > desired && holders.size() == blob.nodes.size()) {
-        trim(blob, holders, desired);
-      } else if (holders.size() > desired) {
-        // Some holder is down: only trim live surplus beyond what the down ones would add back.
+      if (holders.size() > desired) {
         trim(blob, holders, desired);
       } else if (holders.size() < desired && !holders.isEmpty()) {
         needy.add(blob);
@@ -150,6 +151,11 @@ final class ReplicaKeeper {
     }
     Future.join(copies).onComplete(ar -> {
       copying.remove(blob.blobId);
+      if (ar.failed()) {
+        retryAt.put(blob.blobId, System.currentTimeMillis() + RETRY_DELAY_MS);
+      } else {
+        retryAt.remove(blob.blobId);
+      }
       wake();
     });
   }

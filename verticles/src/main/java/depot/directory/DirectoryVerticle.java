@@ -60,7 +60,8 @@ public class DirectoryVerticle extends VerticleBase {
         consume(Addresses.DIRECTORY_UNREGISTER, this::unregister),
         consume(Addresses.DIRECTORY_HEARTBEAT, this::heartbeat),
         consume(Addresses.DIRECTORY_NODES, this::nodes));
-    long period = Math.max(100, config.nodeExpiryMs() / 5);
+    // Checked ten times per expiry period: a silent node is DOWN at most 10% after its deadline.
+    long period = Math.max(100, config.nodeExpiryMs() / 10);
     expiryTimer = vertx.setPeriodic(period, id -> expireSilentNodes());
     return vertx.sharedData().<String, Integer>getAsyncMap(RANKS_MAP)
         .onSuccess(map -> ranks = map)

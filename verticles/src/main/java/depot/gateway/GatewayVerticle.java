@@ -5,6 +5,7 @@ import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
+import depot.gateway.dashboard.DashboardBridge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -67,11 +68,12 @@ public class GatewayVerticle extends VerticleBase {
     router.head("/api/v1/files/:name").handler(ctx -> locate(ctx).onSuccess(l -> downloads.send(ctx, l)));
     router.delete("/api/v1/files/:name").handler(this::deleteFile);
     router.get("/api/v1/nodes").handler(this::nodes);
+    router.get("/api/v1/clients").handler(this::clients);
     router.get("/api/v1/stats").handler(this::stats);
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
-    router.route("/api/*").handler(ctx -> ApiResponses.fail(ctx,
-        DepotException.notFound("no such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
+    router.route("/api/*").handler(this::noSuchEndpoint);
+    DashboardBridge.mount(vertx, router);
     router.route("/*").handler(StaticHandler.create(config.webRoot()).setCachingEnabled(false));
     router.errorHandler(500, ctx -> {
       log.error("unhandled error on {}", ctx.request().path(), ctx.failure());
@@ -90,6 +92,20 @@ public class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     return storageClient.close();
+  }
+
+  /**
+   * Unmatched API paths. Under {@code /api/v1/files/} that means a name the router could not take as one
+   * path segment ({@code ..}, {@code .}, an unencoded '/'): an invalid name, not a missing endpoint.
+   */
+  private void noSuchEndpoint(RoutingContext ctx) {
+    String raw = ctx.request().path();
+    if (raw.startsWith("/api/v1/files/") && raw.length() > "/api/v1/files/".length()) {
+      ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_NAME,
+          "file names must not be '.', '..' or contain '/'"));
+      return;
+    }
+    ApiResponses.fail(ctx, DepotException.notFound("no such endpoint: " + ctx.request().method() + " " + raw));
   }
 
   private <T> Future<T> ask(String address, JsonObject body) {
@@ -136,10 +152,27 @@ public class GatewayVerticle extends VerticleBase {
         .onFailure(err -> ApiResponses.fail(ctx, err));
   }
 
+  /** {@code GET /api/v1/files[?q=&sort=&order=&offset=&limit=]}; the admin sees every client's files. */
   private void listFiles(RoutingContext ctx) {
+    JsonObject query = new JsonObject();
+    try {
+      for (String p : new String[] {"q", "sort", "order"}) {
+        if (ctx.request().getParam(p) != null) {
+          query.put(p, ctx.request().getParam(p));
+        }
+      }
+      for (String p : new String[] {"offset", "limit"}) {
+        if (ctx.request().getParam(p) != null) {
+          query.put(p, Integer.parseInt(ctx.request().getParam(p)));
+        }
+      }
+    } catch (NumberFormatException e) {
+      ApiResponses.fail(ctx, DepotException.badRequest("offset and limit must be whole numbers"));
+      return;
+    }
     auth.authenticate(ctx)
         .compose(caller -> this.<JsonObject>ask(Addresses.COORDINATOR_FILE_LIST, caller.admin()
-            ? new JsonObject().put("all", true) : new JsonObject().put("owner", caller.clientId())))
+            ? query.put("all", true) : query.put("owner", caller.clientId())))
         .onSuccess(reply -> ApiResponses.json(ctx, 200, reply))
         .onFailure(err -> ApiResponses.fail(ctx, err));
   }
@@ -189,6 +222,13 @@ public class GatewayVerticle extends VerticleBase {
           }
           ApiResponses.json(ctx, 200, new JsonObject().put("nodes", out));
         })
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void clients(RoutingContext ctx) {
+    auth.requireAdmin(ctx)
+        .compose(admin -> this.<JsonObject>ask(Addresses.COORDINATOR_CLIENT_LIST, new JsonObject()))
+        .onSuccess(clients -> ApiResponses.json(ctx, 200, clients))
         .onFailure(err -> ApiResponses.fail(ctx, err));
   }
 

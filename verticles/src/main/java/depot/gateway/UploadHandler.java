@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
  */
 final class UploadHandler {
   private static final Logger log = LoggerFactory.getLogger(UploadHandler.class);
+  private static final String CLIENT_GONE = "depot.upload.client-gone";
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
 
   private final Vertx vertx;
@@ -50,6 +51,8 @@ final class UploadHandler {
   void handle(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     req.pause(); // hold the body until we know where it goes
+    // A client that hangs up while we are still deciding must not leave the storage nodes waiting.
+    req.exceptionHandler(err -> ctx.put(CLIENT_GONE, err));
     Upload upload;
     try {
       upload = parse(ctx);
@@ -177,6 +180,11 @@ final class UploadHandler {
     client.request(options).onFailure(err -> done.tryFail(new DepotException(ErrorCode.UNAVAILABLE,
         "storage node " + head.getString("nodeId") + " unreachable: " + err.getMessage())))
         .onSuccess(storage -> {
+          if (ctx.get(CLIENT_GONE) != null) {
+            storage.reset();
+            done.tryFail(new DepotException(ErrorCode.SIZE_MISMATCH, "the client went away before sending the body"));
+            return;
+          }
           relay(req, storage, done);
           if (u.expectContinue) {
             ctx.response().writeContinue();

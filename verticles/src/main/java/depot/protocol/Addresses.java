@@ -19,6 +19,7 @@ public final class Addresses {
   // coordinator: the metadata master (only the leading coordinator consumes these)
   public static final String COORDINATOR_CLIENT_REGISTER = "depot.coordinator.client.register";
   public static final String COORDINATOR_CLIENT_AUTHENTICATE = "depot.coordinator.client.authenticate";
+  public static final String COORDINATOR_CLIENT_LIST = "depot.coordinator.client.list";
   public static final String COORDINATOR_DEPOSIT_DEDUP = "depot.coordinator.deposit.dedup";
   public static final String COORDINATOR_DEPOSIT_ALLOCATE = "depot.coordinator.deposit.allocate";
   public static final String COORDINATOR_DEPOSIT_COMMIT = "depot.coordinator.deposit.commit";

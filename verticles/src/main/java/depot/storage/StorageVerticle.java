@@ -44,7 +44,7 @@ public class StorageVerticle extends VerticleBase {
   private BlobReader reader;
   private HttpClient client;
   private HttpServer server;
-  private MessageConsumer<JsonObject> commands;
+  private MessageConsumer<Object> commands;
 
   public StorageVerticle(DepotConfig config, String nodeId) {
     this.config = config;
@@ -77,7 +77,9 @@ public class StorageVerticle extends VerticleBase {
 
     commands = vertx.eventBus().consumer(Addresses.storageNode(nodeId), this::command);
     return store.open()
-        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true))
+        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true)
+            // A sender that stalls this long has gone: drop it, and its partial replica with it.
+            .setIdleTimeout(120).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
             .requestHandler(router).listen(config.storagePort(), config.httpHost()))
         .onSuccess(s -> {
           server = s;
@@ -177,11 +179,13 @@ public class StorageVerticle extends VerticleBase {
         });
   }
 
-  private void command(Message<JsonObject> msg) {
-    JsonObject body = msg.body();
+  private void command(Message<Object> msg) {
     Future<JsonObject> result;
     try {
-      String action = body == null ? null : body.getString("action");
+      if (!(msg.body() instanceof JsonObject body)) {
+        throw DepotException.badRequest("expected a JSON object");
+      }
+      String action = body.getString("action");
       result = switch (action == null ? "" : action) {
         case "delete" -> delete(body);
         case "replicate" -> replicate(body);
@@ -189,6 +193,8 @@ public class StorageVerticle extends VerticleBase {
         case "stats" -> store.stats();
         default -> Future.failedFuture(DepotException.badRequest("unknown storage action '" + action + "'"));
       };
+    } catch (DepotException e) {
+      result = Future.failedFuture(e);
     } catch (RuntimeException e) {
       result = Future.failedFuture(DepotException.badRequest("malformed storage command: " + e.getMessage()));
     }

@@ -1,0 +1,234 @@
+package depot.it;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+import static depot.it.DepositRetrieveIT.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Versions, deduplication, isolation, replica changes, and every bad input getting its error with nothing stored. */
+class FilesBehaviourIT {
+  static TestCluster cluster;
+  static Api api;
+
+  @BeforeAll
+  static void up() throws Exception {
+    cluster = TestCluster.start(3);
+    api = new Api(cluster.baseUrl());
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static long replicaFiles() throws Exception {
+    long n = 0;
+    for (String node : cluster.storageNodeIds()) {
+      Path blobs = cluster.dataDir(node).resolve("blobs");
+      if (Files.exists(blobs)) {
+        try (Stream<Path> walk = Files.walk(blobs)) {
+          n += walk.filter(Files::isRegularFile).count();
+        }
+      }
+    }
+    return n;
+  }
+
+  static long tempFiles() throws Exception {
+    long n = 0;
+    for (String node : cluster.storageNodeIds()) {
+      try (Stream<Path> walk = Files.list(cluster.dataDir(node).resolve("tmp"))) {
+        n += walk.count();
+      }
+    }
+    return n;
+  }
+
+  static void assertError(HttpResponse<String> r, int status, String code) {
+    assertEquals(status, r.statusCode(), r.body());
+    assertEquals(code, new JsonObject(r.body()).getString("error"), r.body());
+    assertFalse(new JsonObject(r.body()).getString("message", "").isBlank());
+  }
+
+  @Test
+  void replacingANameBumpsTheVersionAndServesTheNewBytes() throws Exception {
+    String token = api.register("versioner").getString("token");
+    assertEquals(201, api.deposit(token, "notes.txt", "first".getBytes(), 2, null).statusCode());
+    HttpResponse<String> second = api.deposit(token, "notes.txt", "second version".getBytes(), 2, null);
+    assertEquals(201, second.statusCode());
+    assertEquals(2, new JsonObject(second.body()).getLong("version"));
+    assertArrayEquals("second version".getBytes(), api.retrieve(token, "notes.txt").body());
+    assertEquals(1, new JsonObject(api.get(token, "/api/v1/files").body()).getJsonArray("files").size());
+  }
+
+  @Test
+  void sameContentIsStoredOnceAndNeedsNoUpload() throws Exception {
+    String token = api.register("deduper").getString("token");
+    byte[] data = random(300_000, 7);
+    String sha = Api.sha256(data);
+    assertEquals(201, api.deposit(token, "a.bin", data, 3, sha).statusCode());
+    long filesBefore = replicaFiles();
+
+    // Announce the hash, expect 100-continue, and never send the body: the server must answer 201 at once.
+    URI uri = URI.create(cluster.baseUrl());
+    try (Socket s = new Socket(uri.getHost(), uri.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("PUT /api/v1/files/b.bin?replicas=3 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+          + "\r\nX-Depot-Sha256: " + sha + "\r\nContent-Length: " + data.length
+          + "\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      InputStream in = s.getInputStream();
+      byte[] buf = new byte[4096];
+      int n = in.read(buf);
+      String head = new String(buf, 0, n, StandardCharsets.ISO_8859_1);
+      assertTrue(head.startsWith("HTTP/1.1 201"), head);
+      assertTrue(head.toLowerCase().contains("x-depot-dedup: true"), head);
+    }
+    assertEquals(filesBefore, replicaFiles(), "no new replica files for known content");
+    HttpResponse<byte[]> got = api.retrieve(token, "b.bin");
+    assertArrayEquals(data, got.body());
+
+    // Another client with the same content gets its own copy: dedup never crosses clients.
+    String other = api.register("other").getString("token");
+    HttpResponse<String> r = api.deposit(other, "mine.bin", data, 1, sha);
+    assertEquals(201, r.statusCode());
+    assertFalse(r.headers().firstValue("X-Depot-Dedup").isPresent());
+  }
+
+  @Test
+  void clientsSeeOnlyTheirOwnFiles() throws Exception {
+    String alice = api.register("alice").getString("token");
+    String mallory = api.register("mallory").getString("token");
+    assertEquals(201, api.deposit(alice, "secret.txt", "top secret".getBytes(), 2, null).statusCode());
+
+    assertError(api.get(mallory, "/api/v1/files/secret.txt/meta"), 404, "not_found");
+    HttpResponse<byte[]> steal = api.retrieve(mallory, "secret.txt");
+    assertEquals(404, steal.statusCode());
+    assertError(api.delete(mallory, "secret.txt"), 404, "not_found");
+    assertError(api.setReplicas(mallory, "secret.txt", 1), 404, "not_found");
+    JsonArray malloryFiles = new JsonObject(api.get(mallory, "/api/v1/files").body()).getJsonArray("files");
+    assertTrue(malloryFiles.stream().noneMatch(f -> ((JsonObject) f).getString("name").equals("secret.txt")));
+    assertArrayEquals("top secret".getBytes(), api.retrieve(alice, "secret.txt").body());
+    // The admin sees everyone's files; a client token cannot list nodes.
+    JsonArray all = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/files").body()).getJsonArray("files");
+    assertTrue(all.stream().anyMatch(f -> ((JsonObject) f).getString("name").equals("secret.txt")));
+    assertError(api.get(alice, "/api/v1/nodes"), 403, "forbidden");
+  }
+
+  @Test
+  void replicaCountGoesUpAndDown() throws Exception {
+    String token = api.register("replicator").getString("token");
+    byte[] data = random(500_000, 11);
+    assertEquals(201, api.deposit(token, "r.bin", data, 1, null).statusCode());
+    HttpResponse<String> up = api.setReplicas(token, "r.bin", 3);
+    assertEquals(200, up.statusCode(), up.body());
+    JsonObject rec = new JsonObject(up.body());
+    assertEquals(3, rec.getInteger("replicas"));
+    assertEquals(3, rec.getInteger("liveReplicas"));
+    assertEquals(3, rec.getJsonArray("nodes").size());
+
+    HttpResponse<String> down = api.setReplicas(token, "r.bin", 1);
+    assertEquals(200, down.statusCode(), down.body());
+    assertEquals(1, new JsonObject(down.body()).getInteger("liveReplicas"));
+    assertArrayEquals(data, api.retrieve(token, "r.bin").body());
+
+    assertError(api.setReplicas(token, "r.bin", 4), 400, "too_many_replicas");
+    assertError(api.setReplicas(token, "r.bin", 0), 400, "invalid_replicas");
+    assertError(api.setReplicas(token, "r.bin", "two"), 400, "invalid_replicas");
+  }
+
+  @Test
+  void badInputsGetClearErrorsAndStoreNothing() throws Exception {
+    String token = api.register("careless").getString("token");
+    long before = replicaFiles();
+    byte[] data = "hello".getBytes();
+
+    assertError(api.deposit(token, "..", data, 1, null), 400, "invalid_name");
+    assertError(api.deposit(token, ".", data, 1, null), 400, "invalid_name");
+    assertError(api.deposit(token, "a/b", data, 1, null), 400, "invalid_name");
+    assertError(api.deposit(token, "nul\u0000name", data, 1, null), 400, "invalid_name");
+    assertError(api.deposit(token, "tab\tname", data, 1, null), 400, "invalid_name");
+    assertError(api.deposit(token, "x".repeat(256), data, 1, null), 400, "invalid_name");
+    assertError(api.deposit(token, "ok.txt", data, 4, null), 400, "too_many_replicas");
+    assertError(api.deposit(token, "ok.txt", data, 0, null), 400, "invalid_replicas");
+    assertError(api.send(api.req("/api/v1/files/ok.txt?replicas=abc", token)
+        .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build()), 400, "invalid_replicas");
+    assertError(api.deposit(token, "ok.txt", data, 1, "0".repeat(64)), 400, "hash_mismatch");
+    assertError(api.deposit(token, "ok.txt", data, 1, "not-a-hash"), 400, "bad_request");
+    assertError(api.deposit("wrong-token", "ok.txt", data, 1, null), 401, "unauthorized");
+    assertError(api.deposit(null, "ok.txt", data, 1, null), 401, "unauthorized");
+    assertError(api.deposit(TestCluster.ADMIN_TOKEN, "ok.txt", data, 1, null), 403, "forbidden");
+    assertError(api.get(token, "/api/v1/files/missing.txt/meta"), 404, "not_found");
+    assertError(api.send(api.req("/api/v1/clients", null).POST(HttpRequest.BodyPublishers.ofString("{not json")).build()),
+        400, "bad_request");
+    assertError(api.send(api.req("/api/v1/clients", null).POST(HttpRequest.BodyPublishers.ofString("{\"nickname\":\"\"}")).build()),
+        400, "bad_request");
+
+    // A truncated upload: announce 1 MiB, send 1000 bytes, hang up.
+    URI uri = URI.create(cluster.baseUrl());
+    try (Socket s = new Socket(uri.getHost(), uri.getPort())) {
+      OutputStream out = s.getOutputStream();
+      out.write(("PUT /api/v1/files/short.bin?replicas=3 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+          + "\r\nContent-Length: 1048576\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[1000]);
+      out.flush();
+    }
+    Thread.sleep(1500);
+    assertError(api.get(token, "/api/v1/files/short.bin/meta"), 404, "not_found");
+    assertEquals(0, new JsonObject(api.get(token, "/api/v1/files").body()).getJsonArray("files").size());
+    assertEquals(before, replicaFiles(), "no replica was left behind by refused deposits");
+    assertEquals(0, tempFiles(), "no half-written temp file stays");
+  }
+
+  @Test
+  void malformedEventBusMessagesAreRefused() throws Exception {
+    var bus = cluster.anyVertx().eventBus();
+    for (String address : new String[] {"depot.coordinator.deposit.allocate", "depot.coordinator.file.list",
+        "depot.directory.register", "depot.storage.node.storage-1"}) {
+      Throwable err = null;
+      try {
+        TestCluster.await(bus.request(address, "not json"));
+      } catch (Exception e) {
+        err = e.getCause() != null ? e.getCause() : e;
+      }
+      assertTrue(err != null && err.getMessage().contains("bad_request"), address + ": " + err);
+    }
+    Throwable err = null;
+    try {
+      TestCluster.await(bus.request("depot.coordinator.deposit.allocate",
+          new JsonObject().put("owner", "nobody").put("name", "x").put("size", 1)));
+    } catch (Exception e) {
+      err = e.getCause();
+    }
+    assertTrue(err != null && err.getMessage().contains("unauthorized"), String.valueOf(err));
+    err = null;
+    try {
+      TestCluster.await(bus.request("depot.storage.node.storage-1",
+          new JsonObject().put("action", "delete").put("blobIds", new JsonArray().add("../../etc/passwd"))));
+    } catch (Exception e) {
+      err = e.getCause();
+    }
+    assertTrue(err != null && err.getMessage().contains("malformed blob id"), String.valueOf(err));
+  }
+}
