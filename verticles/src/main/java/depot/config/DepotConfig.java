@@ -39,6 +39,7 @@ public final class DepotConfig {
       .put("maxReplicas", 10)
       .put("writeQuorum", 0)
       .put("chunkSize", 64 * 1024)
+      .put("smallBlobMaxBytes", 256 * 1024)
       .put("gcGraceMs", 30_000)
       .put("allocationTimeoutMs", 3_600_000)
       .put("webRoot", "web-ui")
@@ -213,6 +214,11 @@ public final class DepotConfig {
 
   public int chunkSize() {
     return json.getInteger("chunkSize");
+  }
+
+  /** Replicas up to this size are packed into shared append-only files (one fsync per batch). */
+  public long smallBlobMaxBytes() {
+    return json.getInteger("smallBlobMaxBytes");
   }
 
   public long gcGraceMs() {

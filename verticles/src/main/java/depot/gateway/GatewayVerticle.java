@@ -73,7 +73,7 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     router.route("/api/*").handler(this::noSuchEndpoint);
-    DashboardBridge.mount(vertx, router);
+    DashboardBridge.mount(vertx, router, auth::isAdminToken);
     router.route("/*").handler(StaticHandler.create(config.webRoot()).setCachingEnabled(false));
     router.errorHandler(500, ctx -> {
       log.error("unhandled error on {}", ctx.request().path(), ctx.failure());

@@ -36,7 +36,10 @@ public final class BlobStore {
   private final Path root;
   private final Path blobs;
   private final Path tmp;
+  /** Replicas kept as files of their own (large ones). */
   private final Map<String, Long> inventory = new ConcurrentHashMap<>();
+  /** Replicas packed into append-only files (small ones). */
+  private final PackStore packs;
   private final Map<String, BlobManifest> manifestCache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, BlobManifest> eldest) {
@@ -49,6 +52,7 @@ public final class BlobStore {
     this.root = dataDir;
     this.blobs = dataDir.resolve("blobs");
     this.tmp = dataDir.resolve("tmp");
+    this.packs = new PackStore(vertx, dataDir.resolve("packs"));
   }
 
   /** Loads the inventory and clears debris of writes that never finished. */
@@ -68,7 +72,8 @@ public final class BlobStore {
           }
         }
       }
-      log.info("storage at {}: {} replicas, {} bytes", root, inventory.size(), bytesUsed());
+      packs.openBlocking();
+      log.info("storage at {}: {} replicas, {} bytes", root, replicaCount(), bytesUsed());
       return null;
     });
   }
@@ -112,22 +117,43 @@ public final class BlobStore {
   }
 
   public boolean has(String blobId) {
-    return inventory.containsKey(blobId);
+    return inventory.containsKey(blobId) || packs.has(blobId);
+  }
+
+  public boolean isPacked(String blobId) {
+    return packs.has(blobId);
   }
 
   public Set<String> blobIds() {
-    return Set.copyOf(inventory.keySet());
+    Set<String> all = new java.util.HashSet<>(inventory.keySet());
+    all.addAll(packs.entries().keySet());
+    return all;
   }
 
   public int replicaCount() {
-    return inventory.size();
+    return inventory.size() + packs.entries().size();
   }
 
   public long bytesUsed() {
-    return inventory.values().stream().mapToLong(Long::longValue).sum();
+    return inventory.values().stream().mapToLong(Long::longValue).sum()
+        + packs.entries().values().stream().mapToLong(l -> l.manifest().size()).sum();
+  }
+
+  /** Stores a small replica in the pack files; durable when the future completes. */
+  public Future<Void> commitPacked(BlobManifest manifest, io.vertx.core.buffer.Buffer data) {
+    return packs.put(manifest, data);
+  }
+
+  /** The bytes of a packed replica, verified. */
+  public Future<io.vertx.core.buffer.Buffer> readPacked(String blobId) {
+    return packs.read(blobId);
   }
 
   public Future<BlobManifest> manifest(String blobId) {
+    PackStore.Location packed = packs.location(blobId);
+    if (packed != null) {
+      return Future.succeededFuture(packed.manifest());
+    }
     synchronized (manifestCache) {
       BlobManifest cached = manifestCache.get(blobId);
       if (cached != null) {
@@ -182,6 +208,9 @@ public final class BlobStore {
 
   /** Removes a replica: the manifest goes first, so a crash in between leaves debris, never a half replica. */
   public Future<Boolean> delete(String blobId) {
+    if (packs.has(blobId)) {
+      return packs.delete(blobId).map(true);
+    }
     return vertx.executeBlocking(() -> {
       Path dir = shard(blobId);
       boolean existed = inventory.remove(blobId) != null;

@@ -7,8 +7,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.AsyncFile;
-import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
@@ -26,27 +24,28 @@ import java.util.List;
 /**
  * Receives one replica from a stream and, while writing it, forwards the same bytes to the next node of
  * the pipeline (no store-and-forward). Backpressure runs end to end: the source pauses while either the
- * local file or the downstream connection is full. The local copy is fsynced and atomically renamed
- * before this node answers; a failing downstream does not fail the local copy, it is reported.
+ * local sink or the downstream connection is full. The local copy is durable before this node answers;
+ * a failing downstream does not fail the local copy, it is reported.
  */
 public final class BlobWriter {
   private static final Logger log = LoggerFactory.getLogger(BlobWriter.class);
-  /** Bounded per-transfer buffering: the node never holds a whole file in memory. */
-  private static final int WRITE_QUEUE_BYTES = 1024 * 1024;
 
   private final Vertx vertx;
   private final BlobStore store;
   private final HttpClient client;
   private final String nodeId;
   private final int chunkSize;
+  private final long smallBlobMax;
   private final String clusterSecret;
 
-  public BlobWriter(Vertx vertx, BlobStore store, HttpClient client, String nodeId, int chunkSize, String clusterSecret) {
+  public BlobWriter(Vertx vertx, BlobStore store, HttpClient client, String nodeId, int chunkSize, long smallBlobMax,
+                    String clusterSecret) {
     this.vertx = vertx;
     this.store = store;
     this.client = client;
     this.nodeId = nodeId;
     this.chunkSize = chunkSize;
+    this.smallBlobMax = smallBlobMax;
     this.clusterSecret = clusterSecret;
   }
 
@@ -55,7 +54,8 @@ public final class BlobWriter {
    * Completes with {@code {"sha256", "size", "stored": [{"node","sha256"}], "failed": [{"node","error"}]}}.
    */
   public Future<JsonObject> write(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream) {
-    return new Transfer(source, blobId, size, downstream).run();
+    ReplicaSink sink = size <= smallBlobMax ? new PackedSink(store, size) : new FileSink(vertx, store, blobId);
+    return new Transfer(source, blobId, size, downstream, sink).run();
   }
 
   /** Opens the request to the next hop, handing it the rest of the pipeline. */
@@ -76,28 +76,29 @@ public final class BlobWriter {
     private final String blobId;
     private final long size;
     private final List<PipelineHop> downstream;
-    private final String temp;
+    private final ReplicaSink sink;
     private final StreamDigest digest = new StreamDigest(chunkSize);
     private final Promise<JsonObject> done = Promise.promise();
     private final JsonArray failed = new JsonArray();
     private final Promise<JsonArray> downstreamStored = Promise.promise();
-    private AsyncFile file;
     private HttpClientRequest down;
     private boolean downAlive;
     private boolean paused = true;
     private boolean finished;
     private long received;
 
-    Transfer(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream) {
+    Transfer(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream, ReplicaSink sink) {
       this.source = source;
       this.blobId = blobId;
       this.size = size;
       this.downstream = downstream;
-      this.temp = store.newTempPath(blobId);
+      this.sink = sink;
     }
 
     Future<JsonObject> run() {
-      Future<AsyncFile> opened = vertx.fileSystem().open(temp, new OpenOptions().setWrite(true).setCreateNew(true));
+      // Set at once: a sender that vanishes while the file and the next hop are still opening must be seen.
+      source.exceptionHandler(this::fail);
+      Future<Void> opened = sink.open();
       Future<HttpClientRequest> forwarded = downstream.isEmpty()
           ? Future.succeededFuture()
           : openDownstream(blobId, size, downstream).recover(err -> {
@@ -105,6 +106,14 @@ public final class BlobWriter {
             return Future.succeededFuture();
           });
       Future.join(opened, forwarded).onComplete(ar -> {
+        if (done.future().isComplete()) {
+          // The sender failed meanwhile: release what was opened.
+          if (forwarded.result() != null) {
+            forwarded.result().reset();
+          }
+          sink.abort();
+          return;
+        }
         if (opened.failed()) {
           if (forwarded.result() != null) {
             forwarded.result().reset();
@@ -112,7 +121,6 @@ public final class BlobWriter {
           fail(opened.cause());
           return;
         }
-        file = opened.result();
         down = forwarded.result();
         start();
       });
@@ -120,9 +128,8 @@ public final class BlobWriter {
     }
 
     private void start() {
-      file.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
-      file.exceptionHandler(this::fail);
-      file.drainHandler(v -> maybeResume());
+      sink.exceptionHandler(this::fail);
+      sink.drainHandler(this::maybeResume);
       if (down != null) {
         downAlive = true;
         down.drainHandler(v -> maybeResume());
@@ -159,18 +166,18 @@ public final class BlobWriter {
         return;
       }
       digest.update(buf);
-      file.write(buf);
+      sink.write(buf);
       if (downAlive) {
         down.write(buf);
       }
-      if (file.writeQueueFull() || (downAlive && down.writeQueueFull())) {
+      if (sink.full() || (downAlive && down.writeQueueFull())) {
         paused = true;
         source.pause();
       }
     }
 
     private void maybeResume() {
-      if (paused && !finished && !file.writeQueueFull() && !(downAlive && down.writeQueueFull())) {
+      if (paused && !finished && !sink.full() && !(downAlive && down.writeQueueFull())) {
         paused = false;
         source.resume();
       }
@@ -206,13 +213,10 @@ public final class BlobWriter {
       if (downAlive) {
         down.end();
       }
-      Future<Void> local = file.flush()
-          .compose(v -> file.close())
-          .compose(v -> store.commit(temp, manifest));
-      local.onComplete(ar -> downstreamStored.future().onComplete(downAr -> {
+      sink.commit(manifest).onComplete(ar -> downstreamStored.future().onComplete(downAr -> {
         if (ar.failed()) {
           log.error("could not store replica {}: {}", blobId, ar.cause().getMessage());
-          store.discard(temp);
+          sink.abort();
           if (downAlive) {
             down.reset();
           }
@@ -241,11 +245,7 @@ public final class BlobWriter {
         downAlive = false;
         down.reset();
       }
-      if (file != null) {
-        file.close().onComplete(v -> store.discard(temp));
-      } else {
-        store.discard(temp);
-      }
+      sink.abort();
       done.tryFail(err);
     }
   }

@@ -65,7 +65,8 @@ public class StorageVerticle extends VerticleBase {
     store = new BlobStore(vertx, Path.of(config.dataDir()));
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
         new PoolOptions().setHttp1MaxSize(64));
-    writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(), config.clusterSecret());
+    writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(), config.smallBlobMaxBytes(),
+        config.clusterSecret());
     reader = new BlobReader(vertx, store);
 
     Router router = Router.router(vertx);

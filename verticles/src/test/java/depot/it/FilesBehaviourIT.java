@@ -41,15 +41,13 @@ class FilesBehaviourIT {
     }
   }
 
+  /** Replicas held by all storage nodes, as each node's own index reports them (files and packs alike). */
   static long replicaFiles() throws Exception {
     long n = 0;
     for (String node : cluster.storageNodeIds()) {
-      Path blobs = cluster.dataDir(node).resolve("blobs");
-      if (Files.exists(blobs)) {
-        try (Stream<Path> walk = Files.walk(blobs)) {
-          n += walk.filter(Files::isRegularFile).count();
-        }
-      }
+      JsonObject inv = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(
+          "depot.storage.node." + node, new JsonObject().put("action", "inventory"))).body();
+      n += inv.getJsonArray("blobIds").size();
     }
     return n;
   }

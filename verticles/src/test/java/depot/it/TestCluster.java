@@ -29,6 +29,7 @@ public final class TestCluster implements AutoCloseable {
   public static final String ADMIN_TOKEN = "test-admin-token";
 
   private final String clusterName = "depot-test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final int clusterPort = 6200 + 20 * new java.util.Random().nextInt(30);
   private final Path root;
   private final Map<String, Vertx> vertxByNode = new LinkedHashMap<>();
   private final Map<String, NodeVerticle> nodes = new LinkedHashMap<>();
@@ -69,6 +70,8 @@ public final class TestCluster implements AutoCloseable {
         .put("storagePort", 0)
         .put("adminToken", ADMIN_TOKEN)
         .put("clusterName", clusterName)
+        // Its own port range: a dev cluster or another test cluster on this host is never in the way.
+        .put("clusterPort", clusterPort)
         .put("heartbeatIntervalMs", 300)
         .put("nodeExpiryMs", 2000)
         .put("gcGraceMs", 500)
