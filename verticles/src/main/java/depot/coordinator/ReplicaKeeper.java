@@ -40,6 +40,8 @@ final class ReplicaKeeper {
   /** Blobs whose last copy attempt failed, and when to try again: no hot loop against a dead target. */
   private final Map<String, Long> retryAt = new HashMap<>();
   private static final long RETRY_DELAY_MS = 3000;
+  /** Nodes that served corrupt bytes of a blob: new copies of that blob go elsewhere. */
+  private final Map<String, Set<String>> avoid = new HashMap<>();
   private boolean scanScheduled;
 
   ReplicaKeeper(Vertx vertx, Catalog catalog, Function<JsonObject, Future<JsonObject>> commit,
@@ -120,7 +122,9 @@ final class ReplicaKeeper {
         hostsTaken.add(n.host());
       }
     });
-    List<StorageNode> targets = Placement.choose(all.values(), missing, blob.size, blob.nodes, hostsTaken);
+    Set<String> exclude = new HashSet<>(blob.nodes);
+    exclude.addAll(avoid.getOrDefault(blob.blobId, Set.of()));
+    List<StorageNode> targets = Placement.choose(all.values(), missing, blob.size, exclude, hostsTaken);
     if (targets.isEmpty()) {
       return;
     }
@@ -218,6 +222,7 @@ final class ReplicaKeeper {
   }
 
   void dropCorrupt(BlobEntry blob, String node) {
+    avoid.computeIfAbsent(blob.blobId, b -> new HashSet<>()).add(node);
     commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
             .put("remove", new JsonArray().add(node)))
         .onSuccess(v -> {

@@ -1,0 +1,118 @@
+package depot.it;
+
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.RandomAccessFile;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static depot.it.DepositRetrieveIT.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Bytes flipped on a disk are never served: reads go on from another replica, and the bad copy is replaced. */
+class CorruptReplicaIT {
+  static TestCluster cluster;
+  static Api api;
+
+  @BeforeAll
+  static void up() throws Exception {
+    cluster = TestCluster.start(3);
+    api = new Api(cluster.baseUrl());
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static List<Path> dataFiles(String node) throws Exception {
+    try (Stream<Path> walk = Files.walk(cluster.dataDir(node).resolve("blobs"))) {
+      return walk.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".meta")).toList();
+    }
+  }
+
+  static void flipByte(Path file, long offset) throws Exception {
+    try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+      raf.seek(offset);
+      int b = raf.read();
+      raf.seek(offset);
+      raf.write(b ^ 0xFF);
+    }
+  }
+
+  @Test
+  void corruptedLargeReplicaIsNeverServedAndGetsReplaced() throws Exception {
+    String token = api.register("bitrot").getString("token");
+    byte[] data = random(2 * 1024 * 1024, 5);
+    assertEquals(201, api.deposit(token, "precious.bin", data, 2, null).statusCode());
+    JsonObject record = new JsonObject(api.get(token, "/api/v1/files/precious.bin/meta").body());
+    List<String> holders = record.getJsonArray("nodes").stream().map(String::valueOf).toList();
+    assertEquals(2, holders.size());
+
+    // Corrupt both copies' far halves differently? No: corrupt ONE copy in the middle; every read must still be right.
+    String victim = holders.get(0);
+    List<Path> files = dataFiles(victim);
+    assertEquals(1, files.size());
+    flipByte(files.get(0), 1_500_000);
+
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<byte[]> got = api.retrieve(token, "precious.bin");
+      assertEquals(200, got.statusCode());
+      assertArrayEquals(data, got.body(), "read " + i + " returned exactly the deposited bytes");
+    }
+    // The coordinator learns of the corruption from the storage node, drops that copy and makes a new one.
+    long deadline = System.currentTimeMillis() + 20_000;
+    JsonObject now = record;
+    while (System.currentTimeMillis() < deadline) {
+      now = new JsonObject(api.get(token, "/api/v1/files/precious.bin/meta").body());
+      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertFalse(now.getJsonArray("nodes").contains(victim), "corrupt replica dropped: " + now.encode());
+    assertEquals(2, now.getInteger("liveReplicas"), "replaced: " + now.encode());
+    assertArrayEquals(data, api.retrieve(token, "precious.bin").body());
+  }
+
+  @Test
+  void corruptedPackedReplicaIsNeverServed() throws Exception {
+    String token = api.register("smallrot").getString("token");
+    byte[] data = random(10_000, 9);
+    assertEquals(201, api.deposit(token, "tiny.bin", data, 2, null).statusCode());
+    JsonObject record = new JsonObject(api.get(token, "/api/v1/files/tiny.bin/meta").body());
+    String victim = record.getJsonArray("nodes").getString(0);
+    Path pack;
+    try (Stream<Path> walk = Files.list(cluster.dataDir(victim).resolve("packs"))) {
+      pack = walk.filter(p -> p.getFileName().toString().startsWith("pack-")).findFirst().orElseThrow();
+    }
+    // The record's bytes are at the end of the pack (the last record appended on this node).
+    flipByte(pack, Files.size(pack) - 5_000);
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<byte[]> got = api.retrieve(token, "tiny.bin");
+      assertEquals(200, got.statusCode());
+      assertArrayEquals(data, got.body());
+    }
+    long deadline = System.currentTimeMillis() + 20_000;
+    JsonObject now = record;
+    while (System.currentTimeMillis() < deadline) {
+      now = new JsonObject(api.get(token, "/api/v1/files/tiny.bin/meta").body());
+      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertTrue(!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2, now.encode());
+  }
+}
