@@ -96,7 +96,11 @@ public final class Catalog {
     file.depositedAt = op.getString("at");
     file.lamport = op.getLong("lamport", 0L);
     blob.files.add(file.key());
-    blob.orphanedAt = 0;
+    if (blob.orphanedAt != 0) {
+      // An orphan taken back into use (a dedup that raced the delete of its last file) is content again.
+      blob.orphanedAt = 0;
+      contents.computeIfAbsent(owner, o -> new HashMap<>()).putIfAbsent(blob.sha256, blobId);
+    }
     return new JsonObject().put("fileKey", file.key());
   }
 

@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -46,10 +45,19 @@ public final class CatalogJournal {
   }
 
   /** Replays snapshot then journal into {@code apply}, writes a compacted snapshot, starts a new journal. */
-  public Future<Void> open(Consumer<JsonObject> apply, java.util.function.Supplier<List<JsonObject>> dump) {
+  public Future<Void> open(Consumer<JsonObject> apply, java.util.function.Supplier<List<JsonObject>> dump,
+                           java.util.function.LongSupplier lamport) {
     return vertx.executeBlocking(() -> {
       Files.createDirectories(dir);
-      long replayed = replay(dir.resolve(SNAPSHOT), apply) + replay(dir.resolve(JOURNAL), apply);
+      long replayed = replay(dir.resolve(SNAPSHOT), apply);
+      // A crash between writing a snapshot and emptying the journal leaves operations the snapshot already
+      // holds: their Lamport stamps are not above the snapshot's, so they are skipped.
+      long snapshotLamport = lamport.getAsLong();
+      replayed += replay(dir.resolve(JOURNAL), op -> {
+        if (op.getLong("lamport", Long.MAX_VALUE) > snapshotLamport) {
+          apply.accept(op);
+        }
+      });
       writeSnapshot(dump.get());
       channel = FileChannel.open(dir.resolve(JOURNAL), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
           StandardOpenOption.TRUNCATE_EXISTING);
@@ -64,20 +72,30 @@ public final class CatalogJournal {
       return 0;
     }
     long n = 0;
-    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      String line;
-      while ((line = reader.readLine()) != null) {
-        if (line.isBlank()) {
+    java.nio.charset.CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+    try (java.io.InputStream in = new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+      java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+      int b;
+      boolean more = true;
+      while (more) {
+        b = in.read();
+        if (b != -1 && b != '\n') {
+          line.write(b);
+          continue;
+        }
+        more = b != -1;
+        if (line.size() == 0) {
           continue;
         }
         JsonObject op;
         try {
-          op = new JsonObject(line);
-        } catch (RuntimeException e) {
+          op = new JsonObject(utf8.decode(ByteBuffer.wrap(line.toByteArray())).toString());
+        } catch (RuntimeException | java.nio.charset.CharacterCodingException e) {
           // Only the last line can be torn (a crash mid-append); it was never acknowledged.
           log.warn("ignoring torn journal line in {}", file);
           break;
         }
+        line.reset();
         apply.accept(op);
         n++;
       }

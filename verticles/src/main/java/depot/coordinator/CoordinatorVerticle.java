@@ -48,11 +48,16 @@ public class CoordinatorVerticle extends VerticleBase {
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
   private final Map<String, Upload> uploads = new HashMap<>();
+  /** Uploads whose commit is being journaled: a second commit of the same upload is refused. */
+  private final Set<String> committing = new HashSet<>();
   /** When each client was last authenticated (kept in memory only: it is a courtesy, not catalog state). */
   private final Map<String, Long> lastSeen = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long nodesTimer;
   private long housekeepingTimer;
+  private long housekeepingRounds;
+  /** Every storage node's inventory is compared with the catalog once a minute (housekeeping runs each second). */
+  private static final int RECONCILE_EVERY_ROUNDS = 60;
 
   /** An allocated deposit whose bytes are being streamed; it becomes a file only on commit. */
   private record Upload(String uploadId, String owner, String name, String blobId, long size, int replicas,
@@ -66,8 +71,10 @@ public class CoordinatorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     journal = new CatalogJournal(vertx, Path.of(config.dataDir(), "catalog"));
-    keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes);
-    return journal.open(catalog::apply, catalog::toOps)
+    keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
+        () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
+        2 * config.nodeExpiryMs());
+    return journal.open(catalog::apply, catalog::toOps, catalog::lamport)
         .compose(v -> refreshNodes())
         .compose(v -> {
           consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
@@ -148,11 +155,18 @@ public class CoordinatorVerticle extends VerticleBase {
 
   private void onNodeEvent(Message<JsonObject> msg) {
     JsonObject node = msg.body().getJsonObject("node");
+    String type = msg.body().getString("type");
     if (node != null && node.getString("id") != null) {
-      StorageNode known = storageNodes.get(node.getString("id"));
-      if (known != null && "node.down".equals(msg.body().getString("type"))) {
+      String id = node.getString("id");
+      StorageNode known = storageNodes.get(id);
+      if (known != null && "node.down".equals(type)) {
         storageNodes.put(known.id(), new StorageNode(known.id(), known.host(), known.url(), false, known.diskFree()));
         keeper.wake();
+      }
+      boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);
+      if ("node.up".equals(type) && storage) {
+        refreshNodes().onComplete(v -> keeper.reconcile(id));
+        return;
       }
     }
     refreshNodes().onComplete(v -> keeper.wake());
@@ -293,7 +307,7 @@ public class CoordinatorVerticle extends VerticleBase {
 
   private Future<JsonObject> commitDeposit(JsonObject req) {
     Upload upload = uploads.get(req.getString("uploadId"));
-    if (upload == null) {
+    if (upload == null || committing.contains(upload.uploadId())) {
       throw DepotException.notFound("no such upload (expired or already finished)");
     }
     String sha = requireSha256(req.getString("sha256"));
@@ -309,11 +323,16 @@ public class CoordinatorVerticle extends VerticleBase {
     if (stored.size() < config.writeQuorum(upload.replicas())) {
       throw new DepotException(ErrorCode.UNAVAILABLE, "only " + stored.size() + " replicas were written");
     }
-    uploads.remove(upload.uploadId());
+    committing.add(upload.uploadId());
     JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", upload.owner())
         .put("name", upload.name()).put("blobId", upload.blobId()).put("sha256", sha).put("size", upload.size())
         .put("replicas", upload.replicas()).put("nodes", new JsonArray(stored)).put("at", Instant.now().toString());
-    return commit(op).map(v -> {
+    // The upload stays registered until the file is in the catalog, so reconciliation never takes its blob for debris.
+    return commit(op).eventually(() -> {
+      uploads.remove(upload.uploadId());
+      committing.remove(upload.uploadId());
+      return Future.succeededFuture();
+    }).map(v -> {
       if (stored.size() < upload.replicas()) {
         keeper.wake();
       }
@@ -489,5 +508,8 @@ public class CoordinatorVerticle extends VerticleBase {
     });
     keeper.collectGarbage(config.gcGraceMs());
     keeper.wake();
+    if (++housekeepingRounds % RECONCILE_EVERY_ROUNDS == 0) {
+      storageNodes.values().stream().filter(StorageNode::up).forEach(n -> keeper.reconcile(n.id()));
+    }
   }
 }

@@ -43,13 +43,18 @@ final class ReplicaKeeper {
   /** Nodes that served corrupt bytes of a blob: new copies of that blob go elsewhere. */
   private final Map<String, Set<String>> avoid = new HashMap<>();
   private boolean scanScheduled;
+  private final Supplier<Set<String>> uploadsInFlight;
+  /** Until then, nodes of a restarting cluster are still coming back: no copies, no trims. */
+  private final long quietUntil;
 
   ReplicaKeeper(Vertx vertx, Catalog catalog, Function<JsonObject, Future<JsonObject>> commit,
-                Supplier<Map<String, StorageNode>> nodes) {
+                Supplier<Map<String, StorageNode>> nodes, Supplier<Set<String>> uploadsInFlight, long startupGraceMs) {
     this.vertx = vertx;
     this.catalog = catalog;
     this.commit = commit;
     this.nodes = nodes;
+    this.uploadsInFlight = uploadsInFlight;
+    this.quietUntil = System.currentTimeMillis() + startupGraceMs;
   }
 
   /** Asks for a scan soon; many wake-ups in a row cost one scan. */
@@ -86,6 +91,10 @@ final class ReplicaKeeper {
   }
 
   private void scan() {
+    if (System.currentTimeMillis() < quietUntil) {
+      vertx.setTimer(quietUntil - System.currentTimeMillis() + 10, id -> wake());
+      return;
+    }
     Set<String> live = live();
     List<BlobEntry> needy = new ArrayList<>();
     for (BlobEntry blob : catalog.blobs()) {
@@ -229,6 +238,50 @@ final class ReplicaKeeper {
           deleteReplicas(blob.blobId, List.of(node));
           wake();
         });
+  }
+
+  /**
+   * Compares what a storage node holds with the catalog (as HDFS does with block reports): replicas the
+   * catalog does not know (a node that was away while they were deleted) are removed; known replicas the
+   * catalog did not list for this node count again, and any surplus is then trimmed by the scan.
+   */
+  void reconcile(String nodeId) {
+    vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId), new JsonObject().put("action", "inventory"),
+            new DeliveryOptions().setSendTimeout(30_000))
+        .onSuccess(reply -> {
+          Set<String> uploading = uploadsInFlight.get();
+          List<String> unknown = new ArrayList<>();
+          List<String> regained = new ArrayList<>();
+          for (Object o : reply.body().getJsonArray("blobIds", new JsonArray())) {
+            String blobId = (String) o;
+            BlobEntry blob = catalog.blob(blobId);
+            if (blob == null) {
+              if (!uploading.contains(blobId)) {
+                unknown.add(blobId);
+              }
+            } else if (!blob.nodes.contains(nodeId) && !copying.contains(blobId)) {
+              if (avoid.getOrDefault(blobId, Set.of()).contains(nodeId) || blob.files.isEmpty()) {
+                unknown.add(blobId);
+              } else {
+                regained.add(blobId);
+              }
+            }
+          }
+          if (!unknown.isEmpty()) {
+            log.info("{} holds {} replicas the catalog no longer has: deleting them", nodeId, unknown.size());
+            vertx.eventBus().request(Addresses.storageNode(nodeId), new JsonObject().put("action", "delete")
+                .put("blobIds", new JsonArray(unknown)), new DeliveryOptions().setSendTimeout(30_000));
+          }
+          for (String blobId : regained) {
+            commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blobId)
+                .put("add", new JsonArray().add(nodeId)));
+          }
+          if (!regained.isEmpty()) {
+            log.info("{} brought back {} replicas", nodeId, regained.size());
+            wake();
+          }
+        })
+        .onFailure(err -> log.debug("inventory of {} failed: {}", nodeId, err.getMessage()));
   }
 
   /** Deletes replicas of blobs no file has used for {@code graceMs} (readers of an old version finish first). */

@@ -40,6 +40,8 @@ public class DirectoryVerticle extends VerticleBase {
   private AsyncMap<String, Integer> ranks;
   /** Liveness is kept in memory: heartbeats every second would churn the cluster-wide record map. */
   private final Map<String, Liveness> liveness = new HashMap<>();
+  /** Names being marked DOWN right now: the next check must not announce them a second time. */
+  private final java.util.Set<String> expiring = new java.util.HashSet<>();
   private long expiryTimer;
 
   private static final class Liveness {
@@ -100,6 +102,14 @@ public class DirectoryVerticle extends VerticleBase {
     return s;
   }
 
+  /** A field that, when present, must have the given type: a malformed message is refused before it changes anything. */
+  private static void requireType(JsonObject body, String field, Class<?> type, String what) {
+    Object value = body.getValue(field);
+    if (value != null && !type.isInstance(value)) {
+      throw DepotException.badRequest("'" + field + "' must be " + what);
+    }
+  }
+
   private Future<Record> findRecord(String name) {
     return discovery.getRecord(r -> name.equals(r.getName()), true);
   }
@@ -107,6 +117,10 @@ public class DirectoryVerticle extends VerticleBase {
   /** Register: refused while another live process holds the name; a restarted node takes its name back. */
   private Future<JsonObject> register(JsonObject body) {
     String name = requireName(body);
+    requireType(body, "rank", Integer.class, "a whole number");
+    requireType(body, "roles", JsonArray.class, "an array of role names");
+    requireType(body, "endpoints", JsonObject.class, "an object of endpoint URLs");
+    requireType(body, "host", String.class, "a string");
     String instance = body.getString("instance", "");
     return vertx.sharedData().getLockWithTimeout("depot.directory.name." + name, 10_000)
         .compose(lock -> doRegister(name, instance, body).andThen(ar -> lock.release()));
@@ -160,8 +174,16 @@ public class DirectoryVerticle extends VerticleBase {
     return System.currentTimeMillis() - l.lastBeat < config.nodeExpiryMs();
   }
 
-  /** Ranks are assigned once per name, cluster-wide; a node may claim the rank it kept on disk. */
+  /**
+   * Ranks are assigned once per name, cluster-wide; a node may claim the rank it kept on disk. One lock
+   * serializes assignments, so a claim and a fresh assignment never hand out the same number.
+   */
   private Future<Integer> assignRank(String name, int claimed) {
+    return vertx.sharedData().getLockWithTimeout("depot.directory.rank-lock", 10_000)
+        .compose(lock -> assignRankLocked(name, claimed).andThen(ar -> lock.release()));
+  }
+
+  private Future<Integer> assignRankLocked(String name, int claimed) {
     return ranks.entries().compose(all -> {
       Integer known = all.get(name);
       if (known != null) {
@@ -212,6 +234,7 @@ public class DirectoryVerticle extends VerticleBase {
   /** A beat from an unknown name (or an old process) is refused so the sender re-registers. */
   private Future<JsonObject> heartbeat(JsonObject body) {
     String name = requireName(body);
+    requireType(body, "stats", JsonObject.class, "an object");
     String instance = body.getString("instance", "");
     return findRecord(name).compose(r -> {
       if (r == null || !instance.equals(r.getMetadata().getString("instance", ""))) {
@@ -252,9 +275,9 @@ public class DirectoryVerticle extends VerticleBase {
             fresh.lastBeat = now;
             return fresh;
           });
-          if (now - l.lastBeat >= config.nodeExpiryMs()) {
+          if (now - l.lastBeat >= config.nodeExpiryMs() && expiring.add(r.getName())) {
             r.setStatus(Status.DOWN);
-            discovery.update(r).onSuccess(updated -> {
+            discovery.update(r).onComplete(ar -> expiring.remove(r.getName())).onSuccess(updated -> {
               log.warn("{} missed heartbeats for {} ms: DOWN", r.getName(), now - l.lastBeat);
               vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
                   new JsonObject().put("type", "node.down").put("node", toNodeJson(updated)));

@@ -3,6 +3,7 @@ package depot.gateway;
 import depot.config.DepotConfig;
 import depot.protocol.ByteRange;
 import depot.protocol.DepotException;
+import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
 import io.vertx.core.Future;
@@ -28,10 +29,12 @@ final class DownloadHandler {
 
   private final DepotConfig config;
   private final HttpClient client;
+  private final DownloadTickets tickets;
 
-  DownloadHandler(DepotConfig config, HttpClient client) {
+  DownloadHandler(DepotConfig config, HttpClient client, DownloadTickets tickets) {
     this.config = config;
     this.client = client;
+    this.tickets = tickets;
   }
 
   /** {@code located}: the coordinator's answer to file.locate. */
@@ -73,12 +76,25 @@ final class DownloadHandler {
       return;
     }
     String blobId = located.getString("blobId");
+    if (wantsDirect(ctx) && !range.partial()) {
+      // The client reads from a storage node itself; if that fails it comes back here without ?direct.
+      String location = sources.getJsonObject(0).getString("url") + "/direct/v1/blobs/" + blobId + "?"
+          + tickets.query(blobId, System.currentTimeMillis());
+      resp.setStatusCode(307).putHeader(HttpHeaders.LOCATION, location).putHeader(HttpHeaders.CONTENT_LENGTH, "0")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end();
+      return;
+    }
     new Transfer(resp, blobId, sources, range.first(), range.last()).next(0)
         .onSuccess(v -> resp.end())
         .onFailure(err -> {
           log.error("retrieve of blob {} failed: {}", blobId, err.getMessage());
           ApiResponses.fail(ctx, err);
         });
+  }
+
+  private static boolean wantsDirect(RoutingContext ctx) {
+    String direct = ctx.request().getParam("direct");
+    return "1".equals(direct) || "true".equalsIgnoreCase(direct);
   }
 
   private final class Transfer {

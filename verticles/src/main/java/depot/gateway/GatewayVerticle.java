@@ -3,6 +3,7 @@ package depot.gateway;
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
+import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.gateway.dashboard.DashboardBridge;
@@ -38,6 +39,7 @@ public class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private HttpClient storageClient;
   private Authenticator auth;
+  private DownloadHandler downloads;
 
   public GatewayVerticle(DepotConfig config, String adminToken, String metricsRegistry) {
     this.config = config;
@@ -55,7 +57,6 @@ public class GatewayVerticle extends VerticleBase {
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
     auth = new Authenticator(vertx, adminToken);
     UploadHandler uploads = new UploadHandler(vertx, config, storageClient, auth);
-    DownloadHandler downloads = new DownloadHandler(config, storageClient);
 
     Router router = Router.router(vertx);
     BodyHandler smallJson = BodyHandler.create(false).setBodyLimit(SMALL_BODY_LIMIT);
@@ -80,13 +81,15 @@ public class GatewayVerticle extends VerticleBase {
       ApiResponses.fail(ctx, new DepotException(ErrorCode.INTERNAL, "internal error"));
     });
 
-    return vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true).setHandle100ContinueAutomatically(false))
+    return DownloadTickets.load(vertx, config.clusterSecret())
+        .onSuccess(tickets -> downloads = new DownloadHandler(config, storageClient, tickets))
+        .compose(t -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true).setHandle100ContinueAutomatically(false))
         .requestHandler(router)
         .listen(config.httpPort(), config.httpHost())
         .onSuccess(s -> {
           server = s;
           log.info("gateway listening on http://{}:{}", config.advertisedHost(), s.actualPort());
-        });
+        }));
   }
 
   @Override

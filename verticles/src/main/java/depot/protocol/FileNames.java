@@ -43,7 +43,7 @@ public final class FileNames {
       if (Character.isISOControl(cp)) {
         return "file name must not contain control characters";
       }
-      if (Character.isSurrogate((char) cp)) {
+      if (cp >= Character.MIN_SURROGATE && cp <= Character.MAX_SURROGATE) { // unpaired surrogate
         return "file name is not valid UTF-8";
       }
       i += Character.charCount(cp);

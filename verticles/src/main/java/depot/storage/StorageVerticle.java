@@ -3,6 +3,7 @@ package depot.storage;
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
+import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
 import depot.protocol.ByteRange;
@@ -45,6 +46,7 @@ public class StorageVerticle extends VerticleBase {
   private HttpClient client;
   private HttpServer server;
   private MessageConsumer<Object> commands;
+  private DownloadTickets tickets;
 
   public StorageVerticle(DepotConfig config, String nodeId) {
     this.config = config;
@@ -74,10 +76,15 @@ public class StorageVerticle extends VerticleBase {
     router.put("/internal/v1/blobs/:blobId").handler(this::receive);
     router.get("/internal/v1/blobs/:blobId").handler(this::serve);
     router.head("/internal/v1/blobs/:blobId").handler(this::serve);
+    // Signed links from the gateway: a client reads a replica directly, without the gateway hop.
+    router.get("/direct/v1/blobs/:blobId").handler(this::serveDirect);
+    router.head("/direct/v1/blobs/:blobId").handler(this::serveDirect);
     router.get("/internal/v1/health").handler(ctx -> ctx.json(new JsonObject().put("node", nodeId).put("status", "UP")));
 
     commands = vertx.eventBus().consumer(Addresses.storageNode(nodeId), this::command);
     return store.open()
+        .compose(v -> DownloadTickets.load(vertx, config.clusterSecret()))
+        .onSuccess(t -> tickets = t)
         .compose(v -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true)
             // A sender that stalls this long has gone: drop it, and its partial replica with it.
             .setIdleTimeout(120).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
@@ -134,6 +141,15 @@ public class StorageVerticle extends VerticleBase {
           }
           fail(req.response(), DepotException.from(err));
         });
+  }
+
+  private void serveDirect(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (!tickets.valid(ctx.pathParam("blobId"), req.getParam("exp"), req.getParam("sig"), System.currentTimeMillis())) {
+      fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "this download link is invalid or has expired"));
+      return;
+    }
+    serve(ctx);
   }
 
   private void serve(RoutingContext ctx) {

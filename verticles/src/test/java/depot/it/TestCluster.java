@@ -61,6 +61,40 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Like {@link #start(int, JsonObject)} but on a given data root, which may hold the data of an earlier
+   * cluster (same node ids: {@code main}, {@code storage-1..n}): a restart. Close it with
+   * {@link #closeKeepingData()} to keep the root, or {@link #close()} to delete it.
+   */
+  public static TestCluster start(int storageNodes, JsonObject overrides, Path root) throws Exception {
+    Files.createDirectories(root);
+    TestCluster c = new TestCluster(root, overrides);
+    try {
+      c.main = c.startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
+      for (int i = 1; i <= storageNodes; i++) {
+        c.startNode("storage-" + i, new JsonArray().add("storage"));
+      }
+      c.awaitStorageNodes(storageNodes);
+      return c;
+    } catch (Exception e) {
+      c.closeKeepingData();
+      throw e;
+    }
+  }
+
+  /** Stops every node (storage first, main last) and leaves the data root as it is. */
+  public void closeKeepingData() throws Exception {
+    List<String> ids = new ArrayList<>(vertxByNode.keySet());
+    java.util.Collections.reverse(ids);
+    for (String id : ids) {
+      try {
+        stopNode(id);
+      } catch (Exception ignored) {
+        // keep closing the rest
+      }
+    }
+  }
+
   public DepotConfig config(String nodeId, JsonArray roles) {
     JsonObject json = new JsonObject()
         .put("nodeId", nodeId)

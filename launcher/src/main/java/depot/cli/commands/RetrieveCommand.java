@@ -7,6 +7,14 @@ import depot.cli.CommandBase;
 import depot.cli.Progress;
 import depot.cli.Sha256;
 import java.io.FileOutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.StandardOpenOption;
+import depot.cli.HashingWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,31 +50,13 @@ public final class RetrieveCommand extends CommandBase {
 
   @Override
   protected void execute() throws Exception {
-    ApiClient api = clientApi();
-    HttpResponse<InputStream> response = api.send(api.request(ApiClient.filePath(name)).GET().build(),
-        HttpResponse.BodyHandlers.ofInputStream());
-    try (InputStream body = response.body()) {
-      if (!ApiClient.isSuccess(response.statusCode())) {
-        throw api.failure(response.statusCode(), body);
-      }
-      String expected = expectedSha256(response.headers());
-      long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if ("-".equals(output)) {
-        toStdout(body, expected, length);
-      } else {
-        toFile(body, expected, length);
-      }
+    if ("-".equals(output)) {
+      WritableByteChannel stdout = Channels.newChannel(ctx.out());
+      Download d = download(stdout, ctx.interactive());
+      ctx.out().flush();
+      verify(d.expectedSha256(), d.writer().result(), "the output above is corrupt");
+      return;
     }
-  }
-
-  /** Standard output cannot be taken back, so a mismatch there is reported after the fact. */
-  private void toStdout(InputStream body, String expected, long length) throws IOException {
-    Sha256.Copied copied = copy(body, ctx.out(), length);
-    ctx.out().flush();
-    verify(expected, copied, "the output above is corrupt");
-  }
-
-  private void toFile(InputStream body, String expected, long length) throws IOException {
     Path target = target();
     Path dir = target.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) {
@@ -74,12 +64,13 @@ public final class RetrieveCommand extends CommandBase {
     }
     Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".part");
     try {
-      Sha256.Copied copied;
-      try (FileOutputStream out = new FileOutputStream(Files.createFile(tmp).toFile())) {
-        copied = copy(body, out, length);
-        out.getFD().sync(); // the rename below must not become durable before the bytes
+      Download d;
+      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        d = download(out, ctx.interactive());
+        out.force(true); // the rename below must not become durable before the bytes
       }
-      verify(expected, copied, "nothing written");
+      Sha256.Copied copied = d.writer().result();
+      verify(d.expectedSha256(), copied, "nothing written");
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {
@@ -91,9 +82,62 @@ public final class RetrieveCommand extends CommandBase {
     }
   }
 
-  private Sha256.Copied copy(InputStream body, OutputStream out, long length) throws IOException {
-    try (Progress progress = Progress.start("downloading", length, ctx.interactive())) {
-      return Sha256.copy(body, out, progress::update);
+  private record Download(HashingWriter writer, String expectedSha256) {}
+
+  /**
+   * Asks the gateway for a direct link and reads the replica from its storage node; if that node cannot
+   * be reached or the transfer breaks, continues through the gateway from the same offset (the gateway
+   * itself fails over between replicas).
+   */
+  private Download download(WritableByteChannel out, boolean interactive) throws Exception {
+    ApiClient api = clientApi();
+    HttpResponse<InputStream> first = api.send(api.request(ApiClient.filePath(name) + "?direct=1").GET().build(),
+        HttpResponse.BodyHandlers.ofInputStream());
+    String expected;
+    long length;
+    try (InputStream body = first.body()) {
+      if (first.statusCode() != 307 && !ApiClient.isSuccess(first.statusCode())) {
+        throw api.failure(first.statusCode(), body);
+      }
+      expected = expectedSha256(first.headers());
+      length = first.headers().firstValueAsLong("Content-Length").orElse(-1);
+      if (first.statusCode() != 307) {
+        // An older gateway, or one that chose to proxy: this response carries the bytes.
+        try (Progress progress = Progress.start("downloading", length, interactive)) {
+          HashingWriter writer = new HashingWriter(out, progress::update);
+          byte[] buf = new byte[1 << 20];
+          int n;
+          while ((n = body.read(buf)) != -1) {
+            writer.absorb(java.nio.ByteBuffer.wrap(buf, 0, n));
+          }
+          return new Download(writer, expected);
+        }
+      }
+    }
+    String location = first.headers().firstValue("Location").orElseThrow(() -> new CliException("redirect without Location"));
+    HashingWriter writer;
+    try (Progress progress = Progress.start("downloading", -1, interactive)) {
+      writer = new HashingWriter(out, progress::update);
+      try {
+        HttpResponse<Long> direct = api.send(HttpRequest.newBuilder(URI.create(location)).GET().build(),
+            info -> info.statusCode() == 200 ? writer.subscriber() : HttpResponse.BodySubscribers.replacing(-1L));
+        if (direct.statusCode() == 200) {
+          return new Download(writer, expected);
+        }
+      } catch (IOException | UncheckedIOException e) {
+        // the storage node is not reachable from here, or it cut the transfer: go on through the gateway
+      }
+      long offset = writer.bytes();
+      HttpRequest.Builder resume = api.request(ApiClient.filePath(name)).GET();
+      if (offset > 0) {
+        resume.header("Range", "bytes=" + offset + "-");
+      }
+      HttpResponse<Long> rest = api.send(resume.build(), info -> ApiClient.isSuccess(info.statusCode())
+          ? writer.subscriber() : HttpResponse.BodySubscribers.replacing(-1L));
+      if (!ApiClient.isSuccess(rest.statusCode())) {
+        throw new CliException("retrieve of " + name + " failed after " + offset + " bytes (status " + rest.statusCode() + ")");
+      }
+      return new Download(writer, expected);
     }
   }
 
