@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.function.Predicate;
 
 /**
  * The metadata: clients, their files, and the blobs holding file contents with their replica locations.
@@ -30,6 +29,8 @@ public final class Catalog {
   private final Map<String, String> clientsByTokenHash = new HashMap<>();
   private final Map<String, TreeMap<String, FileEntry>> files = new HashMap<>();
   private final Map<String, BlobEntry> blobs = new HashMap<>();
+  /** Blobs no file uses any more, waiting for garbage collection (kept apart so GC never scans everything). */
+  private final Map<String, BlobEntry> orphans = new java.util.LinkedHashMap<>();
   /** owner -> sha256 -> blobId: what makes a second deposit of the same content free. */
   private final Map<String, Map<String, String>> contents = new HashMap<>();
   private long lamport;
@@ -99,6 +100,7 @@ public final class Catalog {
     if (blob.orphanedAt != 0) {
       // An orphan taken back into use (a dedup that raced the delete of its last file) is content again.
       blob.orphanedAt = 0;
+      orphans.remove(blobId);
       contents.computeIfAbsent(owner, o -> new HashMap<>()).putIfAbsent(blob.sha256, blobId);
     }
     return new JsonObject().put("fileKey", file.key());
@@ -110,6 +112,7 @@ public final class Catalog {
       old.files.remove(fileKey);
       if (old.files.isEmpty()) {
         old.orphanedAt = Math.max(1, when);
+        orphans.put(old.blobId, old);
         Map<String, String> mine = contents.get(old.owner);
         if (mine != null && blobId.equals(mine.get(old.sha256))) {
           mine.remove(old.sha256);
@@ -151,6 +154,9 @@ public final class Catalog {
     op.getJsonArray("nodes", new JsonArray()).forEach(n -> blob.nodes.add((String) n));
     blob.orphanedAt = op.getLong("orphanedAt", 0L);
     blobs.put(blob.blobId, blob);
+    if (blob.orphanedAt != 0) {
+      orphans.put(blob.blobId, blob);
+    }
     if (blob.orphanedAt == 0) {
       contents.computeIfAbsent(blob.owner, o -> new HashMap<>()).put(blob.sha256, blob.blobId);
     }
@@ -161,6 +167,7 @@ public final class Catalog {
     BlobEntry blob = blobs.get(op.getString("blobId"));
     if (blob != null && blob.files.isEmpty()) {
       blobs.remove(blob.blobId);
+      orphans.remove(blob.blobId);
       Map<String, String> mine = contents.get(blob.owner);
       if (mine != null && blob.blobId.equals(mine.get(blob.sha256))) {
         mine.remove(blob.sha256);
@@ -210,6 +217,11 @@ public final class Catalog {
   }
 
   /** The blob of this owner with this content, if any. */
+  /** A copy of the blobs waiting for garbage collection. */
+  List<BlobEntry> orphans() {
+    return new ArrayList<>(orphans.values());
+  }
+
   BlobEntry contentOf(String owner, String sha256) {
     Map<String, String> mine = contents.get(owner);
     String blobId = mine == null ? null : mine.get(sha256);
@@ -229,9 +241,6 @@ public final class Catalog {
     return desired;
   }
 
-  List<BlobEntry> blobsMatching(Predicate<BlobEntry> filter) {
-    return blobs.values().stream().filter(filter).toList();
-  }
 
   public int fileCount() {
     return files.values().stream().mapToInt(Map::size).sum();

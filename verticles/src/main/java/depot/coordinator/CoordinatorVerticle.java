@@ -58,6 +58,7 @@ public class CoordinatorVerticle extends VerticleBase {
   private long housekeepingRounds;
   /** Every storage node's inventory is compared with the catalog once a minute (housekeeping runs each second). */
   private static final int RECONCILE_EVERY_ROUNDS = 60;
+  private static final int FULL_SCAN_EVERY_ROUNDS = 30;
 
   /** An allocated deposit whose bytes are being streamed; it becomes a file only on commit. */
   private record Upload(String uploadId, String owner, String name, String blobId, long size, int replicas,
@@ -80,8 +81,7 @@ public class CoordinatorVerticle extends VerticleBase {
           consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
           consume(Addresses.COORDINATOR_CLIENT_AUTHENTICATE, this::authenticate);
           consume(Addresses.COORDINATOR_CLIENT_LIST, this::listClients);
-          consume(Addresses.COORDINATOR_DEPOSIT_DEDUP, this::dedup);
-          consume(Addresses.COORDINATOR_DEPOSIT_ALLOCATE, this::allocate);
+          consume(Addresses.COORDINATOR_DEPOSIT_BEGIN, this::beginDeposit);
           consume(Addresses.COORDINATOR_DEPOSIT_COMMIT, this::commitDeposit);
           consume(Addresses.COORDINATOR_DEPOSIT_ABORT, this::abortDeposit);
           consume(Addresses.COORDINATOR_FILE_LIST, this::list);
@@ -161,7 +161,7 @@ public class CoordinatorVerticle extends VerticleBase {
       StorageNode known = storageNodes.get(id);
       if (known != null && "node.down".equals(type)) {
         storageNodes.put(known.id(), new StorageNode(known.id(), known.host(), known.url(), false, known.diskFree()));
-        keeper.wake();
+        keeper.wakeAll();
       }
       boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);
       if ("node.up".equals(type) && storage) {
@@ -169,7 +169,7 @@ public class CoordinatorVerticle extends VerticleBase {
         return;
       }
     }
-    refreshNodes().onComplete(v -> keeper.wake());
+    refreshNodes().onComplete(v -> keeper.wakeAll());
   }
 
   private Set<String> liveNodeIds() {
@@ -256,17 +256,26 @@ public class CoordinatorVerticle extends VerticleBase {
     return sha;
   }
 
-  /** Content this client already holds: a new name (or version) pointing at it, no bytes moved. */
-  private Future<JsonObject> dedup(JsonObject req) {
+  /**
+   * One request starts a deposit: if the client announced a SHA-256 of content it already holds (with a
+   * live replica), the new name (or version) points at it at once and {@code {"record": ...}} comes back;
+   * otherwise replicas are placed and {@code {"allocation": ...}} comes back.
+   */
+  private Future<JsonObject> beginDeposit(JsonObject req) {
     ClientEntry client = requireClient(req);
     String name = FileNames.requireValid(req.getString("name"));
-    String sha = requireSha256(req.getString("sha256"));
     long size = requireSize(req);
     int replicas = requireReplicas(req.getValue("replicas"));
-    BlobEntry blob = catalog.contentOf(client.clientId(), sha);
-    if (blob == null || blob.size != size || blob.nodes.stream().noneMatch(liveNodeIds()::contains)) {
-      throw DepotException.notFound("content not held");
+    String sha = req.getString("sha256") == null ? null : requireSha256(req.getString("sha256"));
+    BlobEntry held = sha == null ? null : catalog.contentOf(client.clientId(), sha);
+    if (held != null && held.size == size && held.nodes.stream().anyMatch(liveNodeIds()::contains)) {
+      return dedup(client, name, sha, size, replicas, held).map(record -> new JsonObject().put("record", record));
     }
+    return allocate(client, name, size, replicas).map(allocation -> new JsonObject().put("allocation", allocation));
+  }
+
+  /** Content this client already holds: a new name (or version) pointing at it, no bytes moved. */
+  private Future<JsonObject> dedup(ClientEntry client, String name, String sha, long size, int replicas, BlobEntry blob) {
     JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", client.clientId()).put("name", name)
         .put("blobId", blob.blobId).put("sha256", sha).put("size", size).put("replicas", replicas)
         .put("at", Instant.now().toString());
@@ -279,11 +288,7 @@ public class CoordinatorVerticle extends VerticleBase {
         .map(v -> deposited(client.clientId(), name, true));
   }
 
-  private Future<JsonObject> allocate(JsonObject req) {
-    ClientEntry client = requireClient(req);
-    String name = FileNames.requireValid(req.getString("name"));
-    long size = requireSize(req);
-    int replicas = requireReplicas(req.getValue("replicas"));
+  private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas) {
     int quorum = config.writeQuorum(replicas);
     List<StorageNode> targets = Placement.choose(storageNodes.values(), replicas, size, Set.of());
     if (targets.size() < quorum) {
@@ -334,7 +339,7 @@ public class CoordinatorVerticle extends VerticleBase {
       return Future.succeededFuture();
     }).map(v -> {
       if (stored.size() < upload.replicas()) {
-        keeper.wake();
+        keeper.wake(upload.blobId());
       }
       return deposited(upload.owner(), upload.name(), false);
     });
@@ -507,8 +512,11 @@ public class CoordinatorVerticle extends VerticleBase {
       return false;
     });
     keeper.collectGarbage(config.gcGraceMs());
-    keeper.wake();
-    if (++housekeepingRounds % RECONCILE_EVERY_ROUNDS == 0) {
+    housekeepingRounds++;
+    if (housekeepingRounds % FULL_SCAN_EVERY_ROUNDS == 0) {
+      keeper.wakeAll(); // the safety net behind the targeted wake-ups
+    }
+    if (housekeepingRounds % RECONCILE_EVERY_ROUNDS == 0) {
       storageNodes.values().stream().filter(StorageNode::up).forEach(n -> keeper.reconcile(n.id()));
     }
   }

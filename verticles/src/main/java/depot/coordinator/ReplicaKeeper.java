@@ -43,6 +43,9 @@ final class ReplicaKeeper {
   /** Nodes that served corrupt bytes of a blob: new copies of that blob go elsewhere. */
   private final Map<String, Set<String>> avoid = new HashMap<>();
   private boolean scanScheduled;
+  /** Blobs to look at in the next scan; everything when {@link #fullScan} is set. */
+  private Set<String> dirty = new java.util.LinkedHashSet<>();
+  private boolean fullScan = true;
   private final Supplier<Set<String>> uploadsInFlight;
   /** Until then, nodes of a restarting cluster are still coming back: no copies, no trims. */
   private final long quietUntil;
@@ -57,8 +60,19 @@ final class ReplicaKeeper {
     this.quietUntil = System.currentTimeMillis() + startupGraceMs;
   }
 
-  /** Asks for a scan soon; many wake-ups in a row cost one scan. */
-  void wake() {
+  /** Asks for a look at one blob soon; many wake-ups in a row cost one scan. */
+  void wake(String blobId) {
+    dirty.add(blobId);
+    wake();
+  }
+
+  /** Asks for a look at every blob (a node came or went): the only scan whose cost grows with the catalog. */
+  void wakeAll() {
+    fullScan = true;
+    wake();
+  }
+
+  private void wake() {
     if (!scanScheduled) {
       scanScheduled = true;
       vertx.runOnContext(v -> {
@@ -95,11 +109,31 @@ final class ReplicaKeeper {
       vertx.setTimer(quietUntil - System.currentTimeMillis() + 10, id -> wake());
       return;
     }
+    if (!fullScan && dirty.isEmpty()) {
+      return;
+    }
     Set<String> live = live();
     List<BlobEntry> needy = new ArrayList<>();
-    for (BlobEntry blob : catalog.blobs()) {
-      if (blob.files.isEmpty() || copying.contains(blob.blobId)
-          || retryAt.getOrDefault(blob.blobId, 0L) > System.currentTimeMillis()) {
+    java.util.Collection<BlobEntry> candidates;
+    if (fullScan) {
+      candidates = catalog.blobs();
+    } else {
+      candidates = new ArrayList<>();
+      for (String id : dirty) {
+        BlobEntry b = catalog.blob(id);
+        if (b != null) {
+          candidates.add(b);
+        }
+      }
+    }
+    fullScan = false;
+    dirty = new java.util.LinkedHashSet<>();
+    for (BlobEntry blob : candidates) {
+      if (blob.files.isEmpty()) {
+        continue;
+      }
+      if (copying.contains(blob.blobId) || retryAt.getOrDefault(blob.blobId, 0L) > System.currentTimeMillis()) {
+        // Looked at again once the running copy ends or the retry delay is over.
         continue;
       }
       int desired = catalog.desiredReplicas(blob);
@@ -114,7 +148,8 @@ final class ReplicaKeeper {
         .thenComparing(b -> -catalog.desiredReplicas(b)));
     for (BlobEntry blob : needy) {
       if (copying.size() >= MAX_CONCURRENT_COPIES) {
-        break;
+        dirty.add(blob.blobId); // waits for a free copy slot
+        continue;
       }
       copy(blob, live);
     }
@@ -166,10 +201,15 @@ final class ReplicaKeeper {
       copying.remove(blob.blobId);
       if (ar.failed()) {
         retryAt.put(blob.blobId, System.currentTimeMillis() + RETRY_DELAY_MS);
+        vertx.setTimer(RETRY_DELAY_MS + 10, id -> wake(blob.blobId));
       } else {
         retryAt.remove(blob.blobId);
       }
-      wake();
+      wake(blob.blobId);
+      // A freed copy slot may be waited for by others.
+      if (!dirty.isEmpty()) {
+        wake();
+      }
     });
   }
 
@@ -198,7 +238,7 @@ final class ReplicaKeeper {
   Future<Void> settle(String blobId, long timeoutMs) {
     Promise<Void> done = Promise.promise();
     long deadline = System.currentTimeMillis() + timeoutMs;
-    wake();
+    wake(blobId);
     checkSettled(blobId, deadline, done);
     return done.future();
   }
@@ -236,7 +276,7 @@ final class ReplicaKeeper {
             .put("remove", new JsonArray().add(node)))
         .onSuccess(v -> {
           deleteReplicas(blob.blobId, List.of(node));
-          wake();
+          wake(blob.blobId);
         });
   }
 
@@ -274,11 +314,10 @@ final class ReplicaKeeper {
           }
           for (String blobId : regained) {
             commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blobId)
-                .put("add", new JsonArray().add(nodeId)));
+                .put("add", new JsonArray().add(nodeId))).onSuccess(v -> wake(blobId));
           }
           if (!regained.isEmpty()) {
             log.info("{} brought back {} replicas", nodeId, regained.size());
-            wake();
           }
         })
         .onFailure(err -> log.debug("inventory of {} failed: {}", nodeId, err.getMessage()));
@@ -287,8 +326,11 @@ final class ReplicaKeeper {
   /** Deletes replicas of blobs no file has used for {@code graceMs} (readers of an old version finish first). */
   void collectGarbage(long graceMs) {
     long now = System.currentTimeMillis();
-    for (BlobEntry blob : catalog.blobsMatching(b -> b.files.isEmpty() && b.orphanedAt > 0
-        && now - b.orphanedAt >= graceMs && !pinned.containsKey(b.blobId) && !copying.contains(b.blobId))) {
+    for (BlobEntry blob : catalog.orphans()) {
+      if (blob.orphanedAt == 0 || now - blob.orphanedAt < graceMs || pinned.containsKey(blob.blobId)
+          || copying.contains(blob.blobId)) {
+        continue;
+      }
       List<String> holders = List.copyOf(blob.nodes);
       copying.add(blob.blobId);
       commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_DROP).put("blobId", blob.blobId))

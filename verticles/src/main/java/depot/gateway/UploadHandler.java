@@ -67,9 +67,14 @@ final class UploadHandler {
                 "deposit with a client token; the admin token owns no files"));
           }
           upload.owner = caller.clientId();
-          return upload.sha256 != null ? tryDedup(upload) : Future.succeededFuture((JsonObject) null);
+          return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_BEGIN, describe(upload))
+              .recover(err -> Future.failedFuture(DepotException.from(err)));
         })
-        .compose(dedup -> dedup != null ? Future.succeededFuture(dedup.put(Headers.DEDUP, true)) : stream(ctx, upload))
+        .compose(begun -> {
+          JsonObject held = begun.body().getJsonObject("record");
+          return held != null ? Future.succeededFuture(held.put(Headers.DEDUP, true))
+              : stream(ctx, upload, begun.body().getJsonObject("allocation"));
+        })
         .onSuccess(record -> {
           boolean deduplicated = record.remove(Headers.DEDUP) != null;
           ctx.response().putHeader(HttpHeaders.LOCATION, req.path())
@@ -135,28 +140,13 @@ final class UploadHandler {
     return body;
   }
 
-  /** Null when the content is not already held by this client. */
-  private Future<JsonObject> tryDedup(Upload u) {
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_DEDUP, describe(u))
-        .map(reply -> reply.body())
+  private Future<JsonObject> stream(RoutingContext ctx, Upload u, JsonObject allocation) {
+    return pipe(ctx, u, allocation)
+        .compose(result -> commit(u, allocation, result))
         .recover(err -> {
-          DepotException e = DepotException.from(err);
-          return e.code() == ErrorCode.NOT_FOUND ? Future.succeededFuture() : Future.failedFuture(e);
-        });
-  }
-
-  private Future<JsonObject> stream(RoutingContext ctx, Upload u) {
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_ALLOCATE, describe(u))
-        .recover(err -> Future.failedFuture(DepotException.from(err)))
-        .compose(reply -> {
-          JsonObject allocation = reply.body();
-          return pipe(ctx, u, allocation)
-              .compose(result -> commit(u, allocation, result))
-              .recover(err -> {
-                vertx.eventBus().request(Addresses.COORDINATOR_DEPOSIT_ABORT,
-                    new JsonObject().put("uploadId", allocation.getString("uploadId")));
-                return Future.failedFuture(err);
-              });
+          vertx.eventBus().request(Addresses.COORDINATOR_DEPOSIT_ABORT,
+              new JsonObject().put("uploadId", allocation.getString("uploadId")));
+          return Future.failedFuture(err);
         });
   }
 

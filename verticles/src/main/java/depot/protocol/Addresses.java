@@ -20,8 +20,8 @@ public final class Addresses {
   public static final String COORDINATOR_CLIENT_REGISTER = "depot.coordinator.client.register";
   public static final String COORDINATOR_CLIENT_AUTHENTICATE = "depot.coordinator.client.authenticate";
   public static final String COORDINATOR_CLIENT_LIST = "depot.coordinator.client.list";
-  public static final String COORDINATOR_DEPOSIT_DEDUP = "depot.coordinator.deposit.dedup";
-  public static final String COORDINATOR_DEPOSIT_ALLOCATE = "depot.coordinator.deposit.allocate";
+  /** Starts a deposit: answers either the file record (content already held, nothing to upload) or an allocation. */
+  public static final String COORDINATOR_DEPOSIT_BEGIN = "depot.coordinator.deposit.begin";
   public static final String COORDINATOR_DEPOSIT_COMMIT = "depot.coordinator.deposit.commit";
   public static final String COORDINATOR_DEPOSIT_ABORT = "depot.coordinator.deposit.abort";
   public static final String COORDINATOR_FILE_LIST = "depot.coordinator.file.list";

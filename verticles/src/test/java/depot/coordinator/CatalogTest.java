@@ -333,13 +333,20 @@ class CatalogTest {
   }
 
   @Test
-  void blobsMatchingFindsOrphans() {
+  void orphansListsExactlyTheUnusedBlobs() {
     apply(put(ALICE, "a.txt", "blob-1", SHA_A, 100, 2, "n1"));
     apply(put(ALICE, "b.txt", "blob-2", SHA_B, 100, 2, "n1"));
     apply(delete(ALICE, "a.txt"));
-    List<BlobEntry> orphans = catalog.blobsMatching(b -> b.files.isEmpty());
+    List<BlobEntry> orphans = catalog.orphans();
     assertEquals(1, orphans.size());
     assertEquals("blob-1", orphans.get(0).blobId);
+    // Taken back into use: no longer an orphan. Dropped: gone.
+    apply(put(ALICE, "c.txt", "blob-1", SHA_A, 100, 2));
+    assertTrue(catalog.orphans().isEmpty());
+    apply(delete(ALICE, "c.txt"));
+    apply(drop("blob-1"));
+    assertTrue(catalog.orphans().isEmpty());
+    assertNull(catalog.blob("blob-1"));
   }
 
   @Test

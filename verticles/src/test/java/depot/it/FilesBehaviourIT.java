@@ -202,7 +202,7 @@ class FilesBehaviourIT {
   @Test
   void malformedEventBusMessagesAreRefused() throws Exception {
     var bus = cluster.anyVertx().eventBus();
-    for (String address : new String[] {"depot.coordinator.deposit.allocate", "depot.coordinator.file.list",
+    for (String address : new String[] {"depot.coordinator.deposit.begin", "depot.coordinator.file.list",
         "depot.directory.register", "depot.storage.node.storage-1"}) {
       Throwable err = null;
       try {
@@ -214,7 +214,7 @@ class FilesBehaviourIT {
     }
     Throwable err = null;
     try {
-      TestCluster.await(bus.request("depot.coordinator.deposit.allocate",
+      TestCluster.await(bus.request("depot.coordinator.deposit.begin",
           new JsonObject().put("owner", "nobody").put("name", "x").put("size", 1)));
     } catch (Exception e) {
       err = e.getCause();
