@@ -65,6 +65,11 @@ public final class ApiClient {
     return new ApiClient(http, base, otherToken);
   }
 
+  /** The bearer token this client sends (for transports other than the JDK's HttpClient). */
+  public String token() {
+    return token;
+  }
+
   public URI base() {
     return base;
   }

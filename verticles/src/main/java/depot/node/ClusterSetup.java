@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -71,6 +72,12 @@ public final class ClusterSetup {
         .setEnabled(true)
         .setJvmMetricsEnabled(true)
         .setRegistryName(registryName)
+        // Node-to-node HTTP clients and raw TCP are internal plumbing; metering every internal request
+        // costs more than it tells. HTTP servers, the event bus, pools and the JVM stay measured.
+        .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
+        .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT)
+        .addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+        .addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));
   }
 

@@ -14,7 +14,7 @@ import io.vertx.core.file.OpenOptions;
  */
 final class FileSink implements ReplicaSink {
   private static final int WRITE_QUEUE_BYTES = 1024 * 1024;
-  private static final long FLUSH_EVERY = 32L * 1024 * 1024;
+  private static final long FLUSH_EVERY = Long.getLong("depot.flushEvery", 32L * 1024 * 1024);
 
   private final Vertx vertx;
   private final BlobStore store;

@@ -3,6 +3,7 @@ package depot.cli.commands;
 import depot.cli.ApiClient;
 import depot.cli.CliContext;
 import depot.cli.CliException;
+import depot.cli.Downloader;
 import depot.cli.CommandBase;
 import depot.cli.DepotCli;
 import depot.cli.Sha256;
@@ -56,6 +57,10 @@ public final class BenchCommand extends CommandBase {
   @Option(names = "--retrieve", description = "Afterwards, retrieve every file and check its SHA-256.")
   boolean retrieve;
 
+  @Option(names = "--drop-caches", description = "Before retrieving, flush and drop the OS page cache (root, "
+      + "Linux), so reads come from the disks: the cold-read figure.")
+  boolean dropCaches;
+
   @Option(names = "--warmup", paramLabel = "K", defaultValue = "0",
       description = "Deposit K extra files first, not measured (default: ${DEFAULT-VALUE}).")
   int warmup;
@@ -99,6 +104,9 @@ public final class BenchCommand extends CommandBase {
       }
       BenchReport deposits = runPhase("deposit", workers, files,
           (c, j) -> deposit(identities.get(c), name(c, j), content, c, j));
+      if (retrieve && dropCaches) {
+        dropPageCache();
+      }
       BenchReport retrievals = retrieve
           ? runPhase("retrieve", workers, files, (c, j) -> retrieve(identities.get(c), name(c, j)))
           : null;
@@ -229,17 +237,13 @@ public final class BenchCommand extends CommandBase {
     };
   }
 
+  /** Retrieves as the CLI does (direct from a storage node, gateway as fallback), discarding the bytes. */
   private Callable<Long> retrieve(ApiClient api, String name) {
-    HttpRequest request = api.request(ApiClient.filePath(name)).GET().build();
     return () -> {
-      HttpResponse<InputStream> response = api.send(request, HttpResponse.BodyHandlers.ofInputStream());
-      try (InputStream body = response.body()) {
-        if (!ApiClient.isSuccess(response.statusCode())) {
-          throw api.failure(response.statusCode(), body);
-        }
-        Sha256.Copied copied = Sha256.copy(body, OutputStream.nullOutputStream(), n -> { });
-        String announced = Sha256.fromHeader(response.headers().firstValue(ApiClient.SHA256_HEADER)
-            .or(() -> response.headers().firstValue("ETag")).orElse(null));
+      {
+        Downloader.Download download = Downloader.fetch(api, name, DISCARD, n -> { });
+        Sha256.Copied copied = download.received();
+        String announced = download.expectedSha256();
         if (announced == null) {
           throw new CliException("retrieve " + name + ": no SHA-256 header in the answer");
         }
@@ -257,6 +261,35 @@ public final class BenchCommand extends CommandBase {
       }
     };
   }
+
+  /** {@code sync; echo 3 > /proc/sys/vm/drop_caches}: what "cold" means for the retrieve figures. */
+  private void dropPageCache() throws Exception {
+    new ProcessBuilder("sync").inheritIO().start().waitFor();
+    try {
+      java.nio.file.Files.writeString(java.nio.file.Path.of("/proc/sys/vm/drop_caches"), "3");
+    } catch (java.io.IOException e) {
+      throw new CliException("--drop-caches needs root on Linux: " + e.getMessage());
+    }
+  }
+
+  /** A sink that only counts: bench measures the transfer, not the local disk. */
+  private static final java.nio.channels.WritableByteChannel DISCARD = new java.nio.channels.WritableByteChannel() {
+    @Override
+    public int write(java.nio.ByteBuffer src) {
+      int n = src.remaining();
+      src.position(src.limit());
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return true;
+    }
+
+    @Override
+    public void close() {
+    }
+  };
 
   private void cleanup(ExecutorService workers, List<ApiClient> identities) throws Exception {
     List<BenchReport> reports = new ArrayList<>();

@@ -15,6 +15,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.StandardOpenOption;
 import depot.cli.HashingWriter;
+import depot.cli.Downloader;
+import java.util.Map;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,10 +53,9 @@ public final class RetrieveCommand extends CommandBase {
   @Override
   protected void execute() throws Exception {
     if ("-".equals(output)) {
-      WritableByteChannel stdout = Channels.newChannel(ctx.out());
-      Download d = download(stdout, ctx.interactive());
+      Downloader.Download d = download(Channels.newChannel(ctx.out()));
       ctx.out().flush();
-      verify(d.expectedSha256(), d.writer().result(), "the output above is corrupt");
+      verify(d.expectedSha256(), d.received(), "the output above is corrupt");
       return;
     }
     Path target = target();
@@ -64,12 +65,12 @@ public final class RetrieveCommand extends CommandBase {
     }
     Path tmp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".part");
     try {
-      Download d;
+      Downloader.Download d;
       try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        d = download(out, ctx.interactive());
+        d = download(out);
         out.force(true); // the rename below must not become durable before the bytes
       }
-      Sha256.Copied copied = d.writer().result();
+      Sha256.Copied copied = d.received();
       verify(d.expectedSha256(), copied, "nothing written");
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -82,62 +83,9 @@ public final class RetrieveCommand extends CommandBase {
     }
   }
 
-  private record Download(HashingWriter writer, String expectedSha256) {}
-
-  /**
-   * Asks the gateway for a direct link and reads the replica from its storage node; if that node cannot
-   * be reached or the transfer breaks, continues through the gateway from the same offset (the gateway
-   * itself fails over between replicas).
-   */
-  private Download download(WritableByteChannel out, boolean interactive) throws Exception {
-    ApiClient api = clientApi();
-    HttpResponse<InputStream> first = api.send(api.request(ApiClient.filePath(name) + "?direct=1").GET().build(),
-        HttpResponse.BodyHandlers.ofInputStream());
-    String expected;
-    long length;
-    try (InputStream body = first.body()) {
-      if (first.statusCode() != 307 && !ApiClient.isSuccess(first.statusCode())) {
-        throw api.failure(first.statusCode(), body);
-      }
-      expected = expectedSha256(first.headers());
-      length = first.headers().firstValueAsLong("Content-Length").orElse(-1);
-      if (first.statusCode() != 307) {
-        // An older gateway, or one that chose to proxy: this response carries the bytes.
-        try (Progress progress = Progress.start("downloading", length, interactive)) {
-          HashingWriter writer = new HashingWriter(out, progress::update);
-          byte[] buf = new byte[1 << 20];
-          int n;
-          while ((n = body.read(buf)) != -1) {
-            writer.absorb(java.nio.ByteBuffer.wrap(buf, 0, n));
-          }
-          return new Download(writer, expected);
-        }
-      }
-    }
-    String location = first.headers().firstValue("Location").orElseThrow(() -> new CliException("redirect without Location"));
-    HashingWriter writer;
-    try (Progress progress = Progress.start("downloading", -1, interactive)) {
-      writer = new HashingWriter(out, progress::update);
-      try {
-        HttpResponse<Long> direct = api.send(HttpRequest.newBuilder(URI.create(location)).GET().build(),
-            info -> info.statusCode() == 200 ? writer.subscriber() : HttpResponse.BodySubscribers.replacing(-1L));
-        if (direct.statusCode() == 200) {
-          return new Download(writer, expected);
-        }
-      } catch (IOException | UncheckedIOException e) {
-        // the storage node is not reachable from here, or it cut the transfer: go on through the gateway
-      }
-      long offset = writer.bytes();
-      HttpRequest.Builder resume = api.request(ApiClient.filePath(name)).GET();
-      if (offset > 0) {
-        resume.header("Range", "bytes=" + offset + "-");
-      }
-      HttpResponse<Long> rest = api.send(resume.build(), info -> ApiClient.isSuccess(info.statusCode())
-          ? writer.subscriber() : HttpResponse.BodySubscribers.replacing(-1L));
-      if (!ApiClient.isSuccess(rest.statusCode())) {
-        throw new CliException("retrieve of " + name + " failed after " + offset + " bytes (status " + rest.statusCode() + ")");
-      }
-      return new Download(writer, expected);
+  private Downloader.Download download(WritableByteChannel out) throws Exception {
+    try (Progress progress = Progress.start("downloading", -1, ctx.interactive())) {
+      return Downloader.fetch(clientApi(), name, out, progress::update);
     }
   }
 
@@ -169,8 +117,4 @@ public final class RetrieveCommand extends CommandBase {
     return safe.equals(".") || safe.equals("..") || safe.isEmpty() ? safe.replace('.', '_') + "_" : safe;
   }
 
-  private static String expectedSha256(HttpHeaders headers) {
-    String fromHeader = Sha256.fromHeader(headers.firstValue(ApiClient.SHA256_HEADER).orElse(null));
-    return fromHeader != null ? fromHeader : Sha256.fromHeader(headers.firstValue("ETag").orElse(null));
-  }
 }
