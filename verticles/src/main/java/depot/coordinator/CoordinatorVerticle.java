@@ -271,7 +271,9 @@ public class CoordinatorVerticle extends VerticleBase {
     if (held != null && held.size == size && held.nodes.stream().anyMatch(liveNodeIds()::contains)) {
       return dedup(client, name, sha, size, replicas, held).map(record -> new JsonObject().put("record", record));
     }
-    return allocate(client, name, size, replicas).map(allocation -> new JsonObject().put("allocation", allocation));
+    Set<String> exclude = new HashSet<>();
+    req.getJsonArray("exclude", new JsonArray()).forEach(n -> exclude.add(String.valueOf(n)));
+    return allocate(client, name, size, replicas, exclude).map(allocation -> new JsonObject().put("allocation", allocation));
   }
 
   /** Content this client already holds: a new name (or version) pointing at it, no bytes moved. */
@@ -288,9 +290,10 @@ public class CoordinatorVerticle extends VerticleBase {
         .map(v -> deposited(client.clientId(), name, true));
   }
 
-  private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas) {
+  /** {@code exclude}: nodes the gateway could not reach although the directory still lists them as up. */
+  private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas, Set<String> exclude) {
     int quorum = config.writeQuorum(replicas);
-    List<StorageNode> targets = Placement.choose(storageNodes.values(), replicas, size, Set.of());
+    List<StorageNode> targets = Placement.choose(storageNodes.values(), replicas, size, exclude);
     if (targets.size() < quorum) {
       long live = storageNodes.values().stream().filter(StorageNode::up).count();
       if (live >= quorum) {

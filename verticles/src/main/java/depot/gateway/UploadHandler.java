@@ -33,6 +33,7 @@ import java.util.regex.Pattern;
  */
 final class UploadHandler {
   private static final Logger log = LoggerFactory.getLogger(UploadHandler.class);
+  private static final int PLACEMENT_ATTEMPTS = 3;
   private static final String CLIENT_GONE = "depot.upload.client-gone";
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
 
@@ -67,13 +68,7 @@ final class UploadHandler {
                 "deposit with a client token; the admin token owns no files"));
           }
           upload.owner = caller.clientId();
-          return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_BEGIN, describe(upload))
-              .recover(err -> Future.failedFuture(DepotException.from(err)));
-        })
-        .compose(begun -> {
-          JsonObject held = begun.body().getJsonObject("record");
-          return held != null ? Future.succeededFuture(held.put(Headers.DEDUP, true))
-              : stream(ctx, upload, begun.body().getJsonObject("allocation"));
+          return deposit(ctx, upload, 0);
         })
         .onSuccess(record -> {
           boolean deduplicated = record.remove(Headers.DEDUP) != null;
@@ -93,6 +88,8 @@ final class UploadHandler {
     long size;
     Integer replicas;
     String sha256;
+    /** Nodes found unreachable while placing this deposit. */
+    final java.util.Set<String> excluded = new java.util.LinkedHashSet<>();
     boolean expectContinue;
   }
 
@@ -137,22 +134,56 @@ final class UploadHandler {
     if (u.sha256 != null) {
       body.put("sha256", u.sha256);
     }
+    if (!u.excluded.isEmpty()) {
+      body.put("exclude", new JsonArray(new java.util.ArrayList<>(u.excluded)));
+    }
     return body;
   }
 
-  private Future<JsonObject> stream(RoutingContext ctx, Upload u, JsonObject allocation) {
-    return pipe(ctx, u, allocation)
-        .compose(result -> commit(u, allocation, result))
-        .recover(err -> {
-          vertx.eventBus().request(Addresses.COORDINATOR_DEPOSIT_ABORT,
-              new JsonObject().put("uploadId", allocation.getString("uploadId")));
-          return Future.failedFuture(err);
+  /**
+   * Begins the deposit with the coordinator (dedup or allocation) and streams it. A pipeline head that
+   * cannot be reached (it died after its last heartbeat) costs no body byte: the deposit is placed again
+   * without that node, up to {@link #PLACEMENT_ATTEMPTS} times.
+   */
+  private Future<JsonObject> deposit(RoutingContext ctx, Upload u, int attempt) {
+    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_BEGIN, describe(u))
+        .recover(err -> Future.failedFuture(DepotException.from(err)))
+        .compose(begun -> {
+          JsonObject held = begun.body().getJsonObject("record");
+          if (held != null) {
+            return Future.succeededFuture(held.put(Headers.DEDUP, true));
+          }
+          JsonObject allocation = begun.body().getJsonObject("allocation");
+          JsonObject head = allocation.getJsonArray("pipeline").getJsonObject(0);
+          return client.request(headRequest(u, allocation)).transform(opened -> {
+            if (opened.succeeded()) {
+              return pipe(ctx, u, opened.result())
+                  .compose(result -> commit(u, allocation, result))
+                  .recover(err -> {
+                    abort(allocation);
+                    return Future.failedFuture(err);
+                  });
+            }
+            abort(allocation);
+            String nodeId = head.getString("nodeId");
+            if (attempt + 1 >= PLACEMENT_ATTEMPTS) {
+              return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
+                  "storage node " + nodeId + " unreachable: " + opened.cause().getMessage()));
+            }
+            log.warn("storage node {} unreachable ({}); placing '{}' again without it", nodeId,
+                opened.cause().getMessage(), u.name);
+            u.excluded.add(nodeId);
+            return deposit(ctx, u, attempt + 1);
+          });
         });
   }
 
-  /** Streams the body to the head of the pipeline with backpressure; completes with the nodes' report. */
-  private Future<JsonObject> pipe(RoutingContext ctx, Upload u, JsonObject allocation) {
-    HttpServerRequest req = ctx.request();
+  private void abort(JsonObject allocation) {
+    vertx.eventBus().request(Addresses.COORDINATOR_DEPOSIT_ABORT,
+        new JsonObject().put("uploadId", allocation.getString("uploadId")));
+  }
+
+  private RequestOptions headRequest(Upload u, JsonObject allocation) {
     JsonArray pipeline = allocation.getJsonArray("pipeline");
     JsonObject head = pipeline.getJsonObject(0);
     StringBuilder rest = new StringBuilder();
@@ -160,27 +191,27 @@ final class UploadHandler {
       JsonObject hop = pipeline.getJsonObject(i);
       rest.append(rest.isEmpty() ? "" : ",").append(hop.getString("nodeId")).append('=').append(hop.getString("url"));
     }
-    RequestOptions options = new RequestOptions().setMethod(HttpMethod.PUT)
+    return new RequestOptions().setMethod(HttpMethod.PUT)
         .setAbsoluteURI(head.getString("url") + "/internal/v1/blobs/" + allocation.getString("blobId"))
         .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(u.size))
         .putHeader(Headers.PIPELINE, rest.toString())
         .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
         .setIdleTimeout(60_000);
+  }
+
+  /** Streams the body to the head of the pipeline with backpressure; completes with the nodes' report. */
+  private Future<JsonObject> pipe(RoutingContext ctx, Upload u, HttpClientRequest storage) {
+    HttpServerRequest req = ctx.request();
     Promise<JsonObject> done = Promise.promise();
-    client.request(options).onFailure(err -> done.tryFail(new DepotException(ErrorCode.UNAVAILABLE,
-        "storage node " + head.getString("nodeId") + " unreachable: " + err.getMessage())))
-        .onSuccess(storage -> {
-          if (ctx.get(CLIENT_GONE) != null) {
-            storage.reset();
-            done.tryFail(new DepotException(ErrorCode.SIZE_MISMATCH, "the client went away before sending the body"));
-            return;
-          }
-          relay(req, storage, done);
-          if (u.expectContinue) {
-            ctx.response().writeContinue();
-          }
-          req.resume();
-        });
+    if (ctx.get(CLIENT_GONE) != null) {
+      storage.reset();
+      return Future.failedFuture(new DepotException(ErrorCode.SIZE_MISMATCH, "the client went away before sending the body"));
+    }
+    relay(req, storage, done);
+    if (u.expectContinue) {
+      ctx.response().writeContinue();
+    }
+    req.resume();
     return done.future();
   }
 

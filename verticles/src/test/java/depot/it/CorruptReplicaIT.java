@@ -1,8 +1,6 @@
 package depot.it;
 
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.RandomAccessFile;
@@ -19,22 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Bytes flipped on a disk are never served: reads go on from another replica, and the bad copy is replaced. */
-class CorruptReplicaIT {
-  static TestCluster cluster;
-  static Api api;
-
-  @BeforeAll
-  static void up() throws Exception {
-    cluster = TestCluster.start(3);
-    api = new Api(cluster.baseUrl());
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class CorruptReplicaIT extends ClusterTestBase {
 
   static List<Path> dataFiles(String node) throws Exception {
     try (Stream<Path> walk = Files.walk(cluster.dataDir(node).resolve("blobs"))) {

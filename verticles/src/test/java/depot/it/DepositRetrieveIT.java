@@ -2,8 +2,6 @@ package depot.it;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
@@ -17,22 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Deposit with three replicas over the real HTTP path, the replica files on three disks, retrieve, delete. */
-class DepositRetrieveIT {
-  static TestCluster cluster;
-  static Api api;
-
-  @BeforeAll
-  static void up() throws Exception {
-    cluster = TestCluster.start(3);
-    api = new Api(cluster.baseUrl());
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class DepositRetrieveIT extends ClusterTestBase {
 
   static byte[] random(int size, long seed) {
     byte[] data = new byte[size];

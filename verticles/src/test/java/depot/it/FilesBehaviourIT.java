@@ -2,8 +2,6 @@ package depot.it;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
@@ -24,22 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Versions, deduplication, isolation, replica changes, and every bad input getting its error with nothing stored. */
-class FilesBehaviourIT {
-  static TestCluster cluster;
-  static Api api;
-
-  @BeforeAll
-  static void up() throws Exception {
-    cluster = TestCluster.start(3);
-    api = new Api(cluster.baseUrl());
-  }
-
-  @AfterAll
-  static void down() throws Exception {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
+class FilesBehaviourIT extends ClusterTestBase {
 
   /** Replicas held by all storage nodes, as each node's own index reports them (files and packs alike). */
   static long replicaFiles() throws Exception {

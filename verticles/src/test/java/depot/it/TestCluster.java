@@ -49,16 +49,20 @@ public final class TestCluster implements AutoCloseable {
   public static TestCluster start(int storageNodes, JsonObject overrides) throws Exception {
     TestCluster c = new TestCluster(Files.createTempDirectory("depot-it-"), overrides);
     try {
-      c.main = c.startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
-      for (int i = 1; i <= storageNodes; i++) {
-        c.startNode("storage-" + i, new JsonArray().add("storage"));
-      }
-      c.awaitStorageNodes(storageNodes);
-      return c;
+      return c.boot(storageNodes);
     } catch (Exception e) {
       c.close();
       throw e;
     }
+  }
+
+  private TestCluster boot(int storageNodes) throws Exception {
+    main = startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
+    for (int i = 1; i <= storageNodes; i++) {
+      startNode("storage-" + i, new JsonArray().add("storage"));
+    }
+    awaitStorageNodes(storageNodes);
+    return this;
   }
 
   /**
@@ -70,12 +74,7 @@ public final class TestCluster implements AutoCloseable {
     Files.createDirectories(root);
     TestCluster c = new TestCluster(root, overrides);
     try {
-      c.main = c.startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
-      for (int i = 1; i <= storageNodes; i++) {
-        c.startNode("storage-" + i, new JsonArray().add("storage"));
-      }
-      c.awaitStorageNodes(storageNodes);
-      return c;
+      return c.boot(storageNodes);
     } catch (Exception e) {
       c.closeKeepingData();
       throw e;
@@ -176,15 +175,7 @@ public final class TestCluster implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    List<String> ids = new ArrayList<>(vertxByNode.keySet());
-    java.util.Collections.reverse(ids);
-    for (String id : ids) {
-      try {
-        stopNode(id);
-      } catch (Exception ignored) {
-        // keep closing the rest
-      }
-    }
+    closeKeepingData();
     deleteTree(root);
   }
 
