@@ -406,7 +406,7 @@ public class CoordinatorVerticle extends VerticleBase {
   /** Files of one owner (or all, for the admin), filtered, sorted and paged: {files, total}. */
   private Future<JsonObject> list(JsonObject req) {
     List<FileEntry> files = req.getBoolean("all", false) ? catalog.allFiles() : catalog.files(requireClient(req).clientId());
-    FileListing.Page page = FileListing.from(req).apply(files, this::record);
+    FileListing.Page page = FileListing.from(req).apply(files, f -> catalog.blob(f.blobId).size, this::record);
     return Future.succeededFuture(new JsonObject().put("files", page.files()).put("total", page.total()));
   }
 

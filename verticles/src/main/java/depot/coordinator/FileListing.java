@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * How a file list is cut for display: a name filter ({@code q}), a sort key ({@code name}, {@code size},
@@ -33,22 +34,22 @@ record FileListing(String query, String sort, boolean descending, int offset, in
         offset, limit);
   }
 
-  Page apply(List<FileEntry> files, Function<FileEntry, JsonObject> toRecord) {
+  /** Filters and sorts the entries themselves and builds records only for the page: 100,000 files stay quick. */
+  Page apply(List<FileEntry> files, ToLongFunction<FileEntry> sizeOf, Function<FileEntry, JsonObject> toRecord) {
     String q = query == null || query.isBlank() ? null : query.toLowerCase(Locale.ROOT);
-    // Records are built only for the matching files; 100,000 of them sort in tens of milliseconds.
-    List<JsonObject> records = files.stream()
-        .filter(f -> q == null || f.name.toLowerCase(Locale.ROOT).contains(q))
-        .map(toRecord)
-        .toList();
-    Comparator<JsonObject> order = switch (sort) {
-      case "size" -> Comparator.comparingLong((JsonObject r) -> r.getLong("size"));
-      case "depositedAt" -> Comparator.comparing((JsonObject r) -> r.getString("depositedAt"));
-      case "replicas" -> Comparator.comparingInt((JsonObject r) -> r.getInteger("replicas"));
-      default -> Comparator.comparing((JsonObject r) -> r.getString("name"));
+    List<FileEntry> matching = q == null ? files
+        : files.stream().filter(f -> f.name.toLowerCase(Locale.ROOT).contains(q)).toList();
+    Comparator<FileEntry> order = switch (sort) {
+      case "size" -> Comparator.comparingLong(sizeOf);
+      case "depositedAt" -> Comparator.comparing((FileEntry f) -> f.depositedAt);
+      case "replicas" -> Comparator.comparingInt((FileEntry f) -> f.replicas);
+      default -> Comparator.comparing((FileEntry f) -> f.name);
     };
-    order = order.thenComparing(r -> r.getString("name")).thenComparing(r -> r.getString("owner"));
+    order = order.thenComparing(f -> f.name).thenComparing(f -> f.owner);
     JsonArray page = new JsonArray();
-    records.stream().sorted(descending ? order.reversed() : order).skip(offset).limit(limit).forEach(page::add);
-    return new Page(page, records.size());
+    matching.stream().sorted(descending ? order.reversed() : order).skip(offset).limit(limit)
+        .map(toRecord).forEach(page::add);
+    return new Page(page, matching.size());
   }
+
 }

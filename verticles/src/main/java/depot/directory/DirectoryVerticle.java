@@ -249,10 +249,11 @@ public class DirectoryVerticle extends VerticleBase {
           log.info("{} is beating again: UP", name);
           vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
               new JsonObject().put("type", "node.up").put("node", toNodeJson(updated)));
-          return new JsonObject().put("status", "UP");
+          return new JsonObject().put("status", "UP").put("time", System.currentTimeMillis());
         });
       }
-      return Future.succeededFuture(new JsonObject().put("status", "UP"));
+      // The directory's clock in the reply lets the node estimate its offset (Cristian's algorithm).
+      return Future.succeededFuture(new JsonObject().put("status", "UP").put("time", System.currentTimeMillis()));
     });
   }
 
@@ -301,6 +302,7 @@ public class DirectoryVerticle extends VerticleBase {
         .put("lastHeartbeat", l != null ? Instant.ofEpochMilli(l.lastBeat).toString() : null)
         .put("diskUsed", stats.getLong("diskUsed", 0L))
         .put("diskFree", stats.getLong("diskFree", 0L))
-        .put("replicas", stats.getLong("replicas", 0L));
+        .put("replicas", stats.getLong("replicas", 0L))
+        .put("clockOffsetMs", stats.getLong("clockOffsetMs"));
   }
 }

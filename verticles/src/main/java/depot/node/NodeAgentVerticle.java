@@ -29,6 +29,8 @@ public class NodeAgentVerticle extends VerticleBase {
   private final Supplier<Future<JsonObject>> stats;
   private long beatTimer = -1;
   private boolean registered;
+  /** This node's clock minus the directory's, from the last heartbeat round trip (null until measured). */
+  private Long clockOffsetMs;
 
   public NodeAgentVerticle(DepotConfig config, NodeIdentity identity, JsonObject endpoints,
                            Supplier<Future<JsonObject>> stats) {
@@ -94,14 +96,30 @@ public class NodeAgentVerticle extends VerticleBase {
         });
   }
 
+  /** Cristian's algorithm: the directory read its clock about half a round trip before the reply arrived. */
+  private void measureClock(long sentAt, JsonObject reply) {
+    Long directoryTime = reply.getLong("time");
+    if (directoryTime != null) {
+      long receivedAt = System.currentTimeMillis();
+      clockOffsetMs = receivedAt - (directoryTime + (receivedAt - sentAt) / 2);
+    }
+  }
+
   private void beat() {
     if (!registered) {
       return;
     }
     stats.get()
-        .compose(s -> vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_HEARTBEAT,
-            new JsonObject().put("name", identity.nodeId()).put("instance", identity.instanceId()).put("stats", s),
-            new DeliveryOptions().setSendTimeout(Math.max(1000, config.heartbeatIntervalMs() * 2))))
+        .compose(s -> {
+          if (clockOffsetMs != null) {
+            s.put("clockOffsetMs", clockOffsetMs);
+          }
+          long sentAt = System.currentTimeMillis();
+          return vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_HEARTBEAT,
+                  new JsonObject().put("name", identity.nodeId()).put("instance", identity.instanceId()).put("stats", s),
+                  new DeliveryOptions().setSendTimeout(Math.max(1000, config.heartbeatIntervalMs() * 2)))
+              .onSuccess(reply -> measureClock(sentAt, reply.body()));
+        })
         .onFailure(err -> {
           DepotException e = DepotException.from(err);
           if (e.code() == ErrorCode.NOT_FOUND) {

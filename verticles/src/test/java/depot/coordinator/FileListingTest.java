@@ -52,7 +52,7 @@ class FileListingTest {
   }
 
   FileListing.Page list(JsonObject req) {
-    return FileListing.from(req).apply(files, toRecord);
+    return FileListing.from(req).apply(files, f -> sizes.get(f.key()), toRecord);
   }
 
   static List<String> names(JsonArray page) {
@@ -66,7 +66,7 @@ class FileListingTest {
     assertEquals("name", l.sort());
     assertEquals(0, l.offset());
     assertEquals(Integer.MAX_VALUE, l.limit());
-    FileListing.Page page = l.apply(files, toRecord);
+    FileListing.Page page = l.apply(files, f -> sizes.get(f.key()), toRecord);
     assertEquals(6, page.total());
     assertEquals(List.of("QUARTERLY REPORT.xlsx", "Readme.md", "archive.zip", "notes.txt", "photo.JPG", "report.pdf"),
         names(page.files()), "plain (code point) name order");

@@ -183,6 +183,23 @@ class FilesBehaviourIT extends ClusterTestBase {
   }
 
   @Test
+  void nodesShowTheirClockOffsetFromHeartbeats() throws Exception {
+    long deadline = System.currentTimeMillis() + 10_000;
+    JsonArray nodes;
+    do {
+      Thread.sleep(200);
+      nodes = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/nodes").body()).getJsonArray("nodes");
+    } while (nodes.stream().anyMatch(n -> ((JsonObject) n).getLong("clockOffsetMs") == null)
+        && System.currentTimeMillis() < deadline);
+    for (Object o : nodes) {
+      JsonObject n = (JsonObject) o;
+      Long offset = n.getLong("clockOffsetMs");
+      // One host, one clock: the estimate is off by at most about half a heartbeat round trip.
+      assertTrue(offset != null && Math.abs(offset) < 500, n.encode());
+    }
+  }
+
+  @Test
   void malformedEventBusMessagesAreRefused() throws Exception {
     var bus = cluster.anyVertx().eventBus();
     for (String address : new String[] {"depot.coordinator.deposit.begin", "depot.coordinator.file.list",
