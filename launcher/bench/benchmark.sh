@@ -54,4 +54,4 @@ echo "== 4 KiB files, replicas=3, 8 concurrent clients ($SMALL_FILES measured af
 depot bench --clients 8 --files "$SMALL_FILES" --size 4KiB --replicas 3 --warmup 5000 | grep '^deposit:'
 
 echo "== heap of the cluster JVM (-Xmx$HEAP) after all this"
-curl -s "$DEPOT_SERVER/metrics" | awk '/^jvm_memory_used_bytes\{area="heap"/ {s+=$2} END {printf "heap used: %.0f MiB\n", s/1048576}'
+curl -s "$DEPOT_SERVER/metrics" | awk '/^jvm_memory_used_bytes[{]area="heap"/ {s+=$NF} END {printf "heap used: %.0f MiB\n", s/1048576}'
