@@ -6,6 +6,7 @@ import depot.cli.commands.DepositCommand;
 import depot.cli.commands.ListCommand;
 import depot.cli.commands.LoginCommand;
 import depot.cli.commands.NodesCommand;
+import depot.cli.commands.StatusCommand;
 import depot.cli.commands.ReplicasCommand;
 import depot.cli.commands.RetrieveCommand;
 import java.io.IOException;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Command;
     description = "Deposit, list and retrieve files on a replicated Depot cluster.",
     subcommands = {
         LoginCommand.class, DepositCommand.class, ListCommand.class, RetrieveCommand.class,
-        DeleteCommand.class, ReplicasCommand.class, NodesCommand.class, BenchCommand.class,
+        DeleteCommand.class, ReplicasCommand.class, NodesCommand.class, StatusCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class DepotCli implements Callable<Integer> {
   public static final int EXIT_FAILURE = 1;

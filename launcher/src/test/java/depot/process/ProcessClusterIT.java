@@ -331,6 +331,14 @@ class ProcessClusterIT {
   void nodesShowsFourNodesUp() throws Exception {
     skipIfBroken();
     assertFourNodesUp();
+    // status: the fsck-like report agrees (files fully replicated, every node live).
+    CliResult r = cli(configDir, Map.of("DEPOT_ADMIN_TOKEN", adminToken), "status", "--json");
+    r.assertOk();
+    JsonObject report = new JsonObject(r.out());
+    assertEquals("HEALTHY", report.getString("status"), r.out());
+    assertEquals(4, report.getLong("nodesLive"), r.out());
+    assertEquals(0, report.getLong("lost"), r.out());
+    assertTrue(report.getLong("files") >= 3 && report.getLong("files").equals(report.getLong("healthy")), r.out());
   }
 
   @Test
