@@ -7,6 +7,7 @@ import depot.cli.commands.ListCommand;
 import depot.cli.commands.LoginCommand;
 import depot.cli.commands.NodesCommand;
 import depot.cli.commands.StatusCommand;
+import depot.cli.commands.AdminCommand;
 import depot.cli.commands.ReplicasCommand;
 import depot.cli.commands.RetrieveCommand;
 import java.io.IOException;
@@ -28,7 +29,7 @@ import picocli.CommandLine.Command;
     description = "Deposit, list and retrieve files on a replicated Depot cluster.",
     subcommands = {
         LoginCommand.class, DepositCommand.class, ListCommand.class, RetrieveCommand.class,
-        DeleteCommand.class, ReplicasCommand.class, NodesCommand.class, StatusCommand.class, BenchCommand.class,
+        DeleteCommand.class, ReplicasCommand.class, NodesCommand.class, StatusCommand.class, AdminCommand.class, BenchCommand.class,
         CommandLine.HelpCommand.class})
 public final class DepotCli implements Callable<Integer> {
   public static final int EXIT_FAILURE = 1;

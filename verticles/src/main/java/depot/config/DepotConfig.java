@@ -35,6 +35,7 @@ public final class DepotConfig {
       .put("clusterSecret", "")
       .put("heartbeatIntervalMs", 1000)
       .put("nodeExpiryMs", 4000)
+      .put("clockSyncIntervalMs", 10_000)
       .put("defaultReplicas", 3)
       .put("maxReplicas", 10)
       .put("writeQuorum", 0)
@@ -196,6 +197,11 @@ public final class DepotConfig {
 
   public long nodeExpiryMs() {
     return json.getInteger("nodeExpiryMs");
+  }
+
+  /** How often the leading coordinator runs a Berkeley clock-synchronisation round. */
+  public long clockSyncIntervalMs() {
+    return json.getInteger("clockSyncIntervalMs");
   }
 
   public int defaultReplicas() {

@@ -55,6 +55,8 @@ public class CoordinatorVerticle extends VerticleBase {
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long nodesTimer;
   private long housekeepingTimer;
+  private long clockTimer;
+  private ClockSync clocks;
   private long housekeepingRounds;
   /** Every storage node's inventory is compared with the catalog once a minute (housekeeping runs each second). */
   private static final int RECONCILE_EVERY_ROUNDS = 60;
@@ -72,6 +74,7 @@ public class CoordinatorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     journal = new CatalogJournal(vertx, Path.of(config.dataDir(), "catalog"));
+    clocks = new ClockSync(vertx, nodeId);
     keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
         () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
         2 * config.nodeExpiryMs());
@@ -90,6 +93,9 @@ public class CoordinatorVerticle extends VerticleBase {
           consume(Addresses.COORDINATOR_FILE_REPLICAS, this::changeReplicas);
           consume(Addresses.COORDINATOR_REPLICA_CORRUPT, this::replicaCorrupt);
           consume(Addresses.COORDINATOR_STATS, this::stats);
+          consume(Addresses.COORDINATOR_CLOCKS, req -> clocks.lastRound().getJsonArray("nodes").isEmpty()
+              ? syncClocks() : Future.succeededFuture(clocks.lastRound()));
+          clockTimer = vertx.setPeriodic(config.clockSyncIntervalMs(), id -> syncClocks());
           consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.DIRECTORY_EVENTS, this::onNodeEvent));
           nodesTimer = vertx.setPeriodic(Math.max(250, config.heartbeatIntervalMs()), id -> refreshNodes());
           housekeepingTimer = vertx.setPeriodic(1000, id -> housekeeping());
@@ -103,6 +109,7 @@ public class CoordinatorVerticle extends VerticleBase {
   public Future<?> stop() {
     vertx.cancelTimer(nodesTimer);
     vertx.cancelTimer(housekeepingTimer);
+    vertx.cancelTimer(clockTimer);
     return journal.close();
   }
 
@@ -502,6 +509,22 @@ public class CoordinatorVerticle extends VerticleBase {
     return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("files", catalog.fileCount())
         .put("clients", catalog.clients().size()).put("bytes", bytes).put("healthy", healthy)
         .put("underReplicated", under).put("lost", lost).put("lamport", catalog.lamport()));
+  }
+
+  /** A Berkeley round over every live node the directory knows (this node is the reference). */
+  private Future<JsonObject> syncClocks() {
+    return vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_NODES, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(5000))
+        .compose(reply -> {
+          List<String> live = new ArrayList<>();
+          for (Object o : reply.body().getJsonArray("nodes", new JsonArray())) {
+            JsonObject n = (JsonObject) o;
+            if ("UP".equals(n.getString("status")) && !nodeId.equals(n.getString("id"))) {
+              live.add(n.getString("id"));
+            }
+          }
+          return clocks.round(live);
+        });
   }
 
   private void housekeeping() {

@@ -303,6 +303,7 @@ public class DirectoryVerticle extends VerticleBase {
         .put("diskUsed", stats.getLong("diskUsed", 0L))
         .put("diskFree", stats.getLong("diskFree", 0L))
         .put("replicas", stats.getLong("replicas", 0L))
-        .put("clockOffsetMs", stats.getLong("clockOffsetMs"));
+        .put("clockOffsetMs", stats.getLong("clockOffsetMs"))
+        .put("clockCorrectionMs", stats.getLong("clockCorrectionMs"));
   }
 }

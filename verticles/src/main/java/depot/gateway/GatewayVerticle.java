@@ -71,6 +71,7 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/api/v1/nodes").handler(this::nodes);
     router.get("/api/v1/clients").handler(this::clients);
     router.get("/api/v1/stats").handler(this::stats);
+    router.get("/api/v1/clocks").handler(this::clocks);
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     router.route("/api/*").handler(this::noSuchEndpoint);
@@ -232,6 +233,13 @@ public class GatewayVerticle extends VerticleBase {
     auth.requireAdmin(ctx)
         .compose(admin -> this.<JsonObject>ask(Addresses.COORDINATOR_CLIENT_LIST, new JsonObject()))
         .onSuccess(clients -> ApiResponses.json(ctx, 200, clients))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private void clocks(RoutingContext ctx) {
+    auth.requireAdmin(ctx)
+        .compose(admin -> this.<JsonObject>ask(Addresses.COORDINATOR_CLOCKS, new JsonObject()))
+        .onSuccess(clocks -> ApiResponses.json(ctx, 200, clocks))
         .onFailure(err -> ApiResponses.fail(ctx, err));
   }
 

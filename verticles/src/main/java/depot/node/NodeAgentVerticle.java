@@ -31,6 +31,8 @@ public class NodeAgentVerticle extends VerticleBase {
   private boolean registered;
   /** This node's clock minus the directory's, from the last heartbeat round trip (null until measured). */
   private Long clockOffsetMs;
+  /** What the leading coordinator's last Berkeley round told this node to add to its clock. */
+  private long clockCorrectionMs;
 
   public NodeAgentVerticle(DepotConfig config, NodeIdentity identity, JsonObject endpoints,
                            Supplier<Future<JsonObject>> stats) {
@@ -42,6 +44,7 @@ public class NodeAgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    vertx.eventBus().<Object>consumer(Addresses.nodeClock(identity.nodeId()), this::clockRequest);
     Promise<Void> first = Promise.promise();
     registerUntilAccepted(first, System.currentTimeMillis());
     return first.future().onSuccess(v ->
@@ -96,6 +99,27 @@ public class NodeAgentVerticle extends VerticleBase {
         });
   }
 
+  /** Berkeley: the coordinator reads this node's raw clock, and later sends the correction to keep. */
+  private void clockRequest(io.vertx.core.eventbus.Message<Object> msg) {
+    if (!(msg.body() instanceof JsonObject body)) {
+      DepotException.badRequest("expected a JSON object").replyTo(msg);
+      return;
+    }
+    switch (body.getString("action", "")) {
+      case "read" -> msg.reply(new JsonObject().put("time", System.currentTimeMillis()));
+      case "adjust" -> {
+        Object correction = body.getValue("correctionMs");
+        if (!(correction instanceof Number n)) {
+          DepotException.badRequest("'correctionMs' must be a number").replyTo(msg);
+          return;
+        }
+        clockCorrectionMs = n.longValue();
+        msg.reply(new JsonObject().put("correctionMs", clockCorrectionMs));
+      }
+      default -> DepotException.badRequest("unknown clock action").replyTo(msg);
+    }
+  }
+
   /** Cristian's algorithm: the directory read its clock about half a round trip before the reply arrived. */
   private void measureClock(long sentAt, JsonObject reply) {
     Long directoryTime = reply.getLong("time");
@@ -114,6 +138,7 @@ public class NodeAgentVerticle extends VerticleBase {
           if (clockOffsetMs != null) {
             s.put("clockOffsetMs", clockOffsetMs);
           }
+          s.put("clockCorrectionMs", clockCorrectionMs);
           long sentAt = System.currentTimeMillis();
           return vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_HEARTBEAT,
                   new JsonObject().put("name", identity.nodeId()).put("instance", identity.instanceId()).put("stats", s),

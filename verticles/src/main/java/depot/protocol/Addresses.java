@@ -30,6 +30,8 @@ public final class Addresses {
   public static final String COORDINATOR_FILE_REPLICAS = "depot.coordinator.file.replicas";
   public static final String COORDINATOR_REPLICA_CORRUPT = "depot.coordinator.replica.corrupt";
   public static final String COORDINATOR_STATS = "depot.coordinator.stats";
+  /** The last Berkeley clock-synchronisation round: offsets and corrections per node. */
+  public static final String COORDINATOR_CLOCKS = "depot.coordinator.clocks";
   /** Published: file.deposited, file.deleted, file.replicas, replica.added, replica.removed. */
   public static final String COORDINATOR_EVENTS = "depot.coordinator.events";
 
@@ -38,5 +40,12 @@ public final class Addresses {
 
   public static String storageNode(String nodeId) {
     return STORAGE_NODE_PREFIX + nodeId;
+  }
+
+  /** Per node: {@code depot.node.clock.<nodeId>} answers clock reads and takes corrections (Berkeley). */
+  public static final String NODE_CLOCK_PREFIX = "depot.node.clock.";
+
+  public static String nodeClock(String nodeId) {
+    return NODE_CLOCK_PREFIX + nodeId;
   }
 }

@@ -200,6 +200,34 @@ class FilesBehaviourIT extends ClusterTestBase {
   }
 
   @Test
+  void theLeaderSynchronisesClocksBerkeleyStyle() throws Exception {
+    HttpResponse<String> r = api.get(TestCluster.ADMIN_TOKEN, "/api/v1/clocks");
+    assertEquals(200, r.statusCode(), r.body());
+    JsonObject round = new JsonObject(r.body());
+    assertEquals("main", round.getString("master"));
+    JsonArray nodes = round.getJsonArray("nodes");
+    assertEquals(4, nodes.size(), r.body());
+    long agreed = round.getLong("agreedOffsetMs");
+    for (Object o : nodes) {
+      JsonObject n = (JsonObject) o;
+      // Every node is told the correction that brings it to the agreed time.
+      assertEquals(agreed, n.getLong("offsetMs") + n.getLong("correctionMs"), n.encode());
+      assertTrue(Math.abs(n.getLong("offsetMs")) < 500, "one host, one clock: " + n.encode());
+    }
+    // The nodes keep their correction and report it with their heartbeats.
+    long deadline = System.currentTimeMillis() + 5_000;
+    JsonArray listed;
+    do {
+      Thread.sleep(200);
+      listed = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/nodes").body()).getJsonArray("nodes");
+    } while (listed.stream().anyMatch(n -> ((JsonObject) n).getLong("clockCorrectionMs") == null)
+        && System.currentTimeMillis() < deadline);
+    listed.forEach(n -> assertTrue(((JsonObject) n).getLong("clockCorrectionMs") != null, ((JsonObject) n).encode()));
+    String client = api.register("curious").getString("token");
+    assertError(api.get(client, "/api/v1/clocks"), 403, "forbidden");
+  }
+
+  @Test
   void malformedEventBusMessagesAreRefused() throws Exception {
     var bus = cluster.anyVertx().eventBus();
     for (String address : new String[] {"depot.coordinator.deposit.begin", "depot.coordinator.file.list",
