@@ -121,6 +121,7 @@ public class DirectoryVerticle extends VerticleBase {
     requireType(body, "roles", JsonArray.class, "an array of role names");
     requireType(body, "endpoints", JsonObject.class, "an object of endpoint URLs");
     requireType(body, "host", String.class, "a string");
+    requireType(body, "stats", JsonObject.class, "an object");
     String instance = body.getString("instance", "");
     return vertx.sharedData().getLockWithTimeout("depot.directory.name." + name, 10_000)
         .compose(lock -> doRegister(name, instance, body).andThen(ar -> lock.release()));
@@ -151,6 +152,7 @@ public class DirectoryVerticle extends VerticleBase {
         return saved.map(r -> {
           Liveness l = liveness.computeIfAbsent(name, n -> new Liveness());
           l.lastBeat = System.currentTimeMillis();
+          l.stats = body.getJsonObject("stats", l.stats);
           log.info("registered {} (rank {}, roles {})", name, rank, r.getMetadata().getJsonArray("roles"));
           vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
               new JsonObject().put("type", "node.up").put("node", toNodeJson(r)));

@@ -70,8 +70,10 @@ public class NodeAgentVerticle extends VerticleBase {
   }
 
   private void registerUntilAccepted(Promise<Void> done, long startedAt) {
-    vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_REGISTER, registration(),
-            new DeliveryOptions().setSendTimeout(5000))
+    // The first figures travel with the registration: placement must not see a new node as full.
+    stats.get().recover(err -> Future.succeededFuture(new JsonObject()))
+        .compose(figures -> vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_REGISTER,
+            registration().put("stats", figures), new DeliveryOptions().setSendTimeout(5000)))
         .compose(reply -> vertx.executeBlocking(() -> {
           identity.rememberRank(reply.body().getInteger("rank"));
           return reply.body();
