@@ -18,7 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,8 +39,13 @@ public class DirectoryVerticle extends VerticleBase {
   private AsyncMap<String, Integer> ranks;
   /** Liveness is kept in memory: heartbeats every second would churn the cluster-wide record map. */
   private final Map<String, Liveness> liveness = new HashMap<>();
-  /** Names being marked DOWN right now: the next check must not announce them a second time. */
-  private final java.util.Set<String> expiring = new java.util.HashSet<>();
+  /**
+   * This directory's copy of the records. Reads, heartbeats and expiry use it, so a node that vanishes
+   * behind a cut link is DOWN after the expiry period even while Hazelcast still waits for that member
+   * (a cluster-map read can block until it is declared gone). Writes go through to Service Discovery.
+   */
+  private final Map<String, Record> mirror = new java.util.TreeMap<>();
+  private long mirrorTimer;
   private long expiryTimer;
 
   private static final class Liveness {
@@ -65,14 +69,17 @@ public class DirectoryVerticle extends VerticleBase {
     // Checked ten times per expiry period: a silent node is DOWN at most 10% after its deadline.
     long period = Math.max(100, config.nodeExpiryMs() / 10);
     expiryTimer = vertx.setPeriodic(period, id -> expireSilentNodes());
+    mirrorTimer = vertx.setPeriodic(5_000, id -> refreshMirror());
     return vertx.sharedData().<String, Integer>getAsyncMap(RANKS_MAP)
         .onSuccess(map -> ranks = map)
-        .compose(map -> Future.all(consumers.stream().map(MessageConsumer::completion).toList()));
+        .compose(map -> refreshMirror())
+        .compose(v -> Future.all(consumers.stream().map(MessageConsumer::completion).toList()));
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(expiryTimer);
+    vertx.cancelTimer(mirrorTimer);
     discovery.close();
     return Future.succeededFuture();
   }
@@ -111,7 +118,20 @@ public class DirectoryVerticle extends VerticleBase {
   }
 
   private Future<Record> findRecord(String name) {
-    return discovery.getRecord(r -> name.equals(r.getName()), true);
+    return Future.succeededFuture(mirror.get(name));
+  }
+
+  /** Picks up records this directory has not seen (published before it started, or by another directory). */
+  private Future<Void> refreshMirror() {
+    return discovery.getRecords(r -> RECORD_TYPE.equals(r.getType()), true)
+        .map(records -> {
+          records.forEach(r -> mirror.putIfAbsent(r.getName(), r));
+          return (Void) null;
+        })
+        .recover(err -> {
+          log.debug("could not read the records: {}", err.getMessage());
+          return Future.succeededFuture();
+        });
   }
 
   /** Register: refused while another live process holds the name; a restarted node takes its name back. */
@@ -150,6 +170,7 @@ public class DirectoryVerticle extends VerticleBase {
             .put("registeredAt", Instant.now().toString()));
         Future<Record> saved = existing != null ? discovery.update(record) : discovery.publish(record);
         return saved.map(r -> {
+          mirror.put(name, r);
           Liveness l = liveness.computeIfAbsent(name, n -> new Liveness());
           l.lastBeat = System.currentTimeMillis();
           l.stats = body.getJsonObject("stats", l.stats);
@@ -224,6 +245,7 @@ public class DirectoryVerticle extends VerticleBase {
         return Future.failedFuture(DepotException.notFound("no registration named '" + name + "'"));
       }
       return discovery.unpublish(r.getRegistration()).map(v -> {
+        mirror.remove(name);
         liveness.remove(name);
         log.info("unregistered {}", name);
         vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
@@ -247,12 +269,10 @@ public class DirectoryVerticle extends VerticleBase {
       l.stats = body.getJsonObject("stats", new JsonObject());
       if (r.getStatus() != Status.UP) {
         r.setStatus(Status.UP);
-        return discovery.update(r).map(updated -> {
-          log.info("{} is beating again: UP", name);
-          vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
-              new JsonObject().put("type", "node.up").put("node", toNodeJson(updated)));
-          return new JsonObject().put("status", "UP").put("time", System.currentTimeMillis());
-        });
+        log.info("{} is beating again: UP", name);
+        vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
+            new JsonObject().put("type", "node.up").put("node", toNodeJson(r)));
+        discovery.update(new Record(r)).onFailure(err -> log.debug("record of {} not updated yet: {}", name, err.getMessage()));
       }
       // The directory's clock in the reply lets the node estimate its offset (Cristian's algorithm).
       return Future.succeededFuture(new JsonObject().put("status", "UP").put("time", System.currentTimeMillis()));
@@ -260,33 +280,31 @@ public class DirectoryVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> nodes(JsonObject body) {
-    return discovery.getRecords(r -> RECORD_TYPE.equals(r.getType()), true).map(records -> {
-      JsonArray nodes = new JsonArray();
-      List<Record> sorted = new ArrayList<>(records);
-      sorted.sort((a, b) -> a.getName().compareTo(b.getName()));
-      sorted.forEach(r -> nodes.add(toNodeJson(r)));
-      return new JsonObject().put("nodes", nodes);
-    });
+    JsonArray nodes = new JsonArray();
+    mirror.values().forEach(r -> nodes.add(toNodeJson(r)));
+    return Future.succeededFuture(new JsonObject().put("nodes", nodes));
   }
 
+  /** Marks silent nodes DOWN at once (in the mirror, with the event); the cluster-wide record follows. */
   private void expireSilentNodes() {
     long now = System.currentTimeMillis();
-    discovery.getRecords(r -> RECORD_TYPE.equals(r.getType()) && r.getStatus() == Status.UP, true)
-        .onSuccess(records -> records.forEach(r -> {
-          Liveness l = liveness.computeIfAbsent(r.getName(), n -> {
-            Liveness fresh = new Liveness();
-            fresh.lastBeat = now;
-            return fresh;
-          });
-          if (now - l.lastBeat >= config.nodeExpiryMs() && expiring.add(r.getName())) {
-            r.setStatus(Status.DOWN);
-            discovery.update(r).onComplete(ar -> expiring.remove(r.getName())).onSuccess(updated -> {
-              log.warn("{} missed heartbeats for {} ms: DOWN", r.getName(), now - l.lastBeat);
-              vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
-                  new JsonObject().put("type", "node.down").put("node", toNodeJson(updated)));
-            });
-          }
-        }));
+    for (Record r : mirror.values()) {
+      if (r.getStatus() != Status.UP) {
+        continue;
+      }
+      Liveness l = liveness.computeIfAbsent(r.getName(), n -> {
+        Liveness fresh = new Liveness();
+        fresh.lastBeat = now;
+        return fresh;
+      });
+      if (now - l.lastBeat >= config.nodeExpiryMs()) {
+        r.setStatus(Status.DOWN);
+        log.warn("{} missed heartbeats for {} ms: DOWN", r.getName(), now - l.lastBeat);
+        vertx.eventBus().publish(Addresses.DIRECTORY_EVENTS,
+            new JsonObject().put("type", "node.down").put("node", toNodeJson(r)));
+        discovery.update(new Record(r)).onFailure(err -> log.debug("record of {} not updated yet: {}", r.getName(), err.getMessage()));
+      }
+    }
   }
 
   private JsonObject toNodeJson(Record r) {
