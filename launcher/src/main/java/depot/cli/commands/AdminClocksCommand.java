@@ -2,22 +2,16 @@ package depot.cli.commands;
 
 import depot.cli.ApiClient;
 import depot.cli.CliContext;
-import depot.cli.CliException;
-import depot.cli.CommandBase;
 import depot.cli.Table;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** The last Berkeley clock-synchronisation round: each node's offset from the master and its correction. */
 @Command(name = "clocks", mixinStandardHelpOptions = true,
     description = "Show the nodes' clock offsets and the corrections the leading coordinator sent them.")
-public final class AdminClocksCommand extends CommandBase {
-  @Option(names = "--admin-token", paramLabel = "TOKEN", description = "Admin token (default: $DEPOT_ADMIN_TOKEN).")
-  String adminToken;
-
+public final class AdminClocksCommand extends AdminCommandBase {
   @Option(names = "--json", description = "Print the server's JSON as is.")
   boolean json;
 
@@ -27,13 +21,7 @@ public final class AdminClocksCommand extends CommandBase {
 
   @Override
   protected void execute() throws Exception {
-    String token = adminToken != null ? adminToken : ctx.env(NodesCommand.ADMIN_TOKEN_ENV);
-    if (token == null) {
-      throw new CliException("no admin token: pass --admin-token TOKEN or set " + NodesCommand.ADMIN_TOKEN_ENV);
-    }
-    ApiClient api = new ApiClient(server(), token);
-    String body = api.requireSuccess(api.send(api.request("/api/v1/clocks").GET().build(),
-        HttpResponse.BodyHandlers.ofString()));
+    String body = get(adminApi(), "/api/v1/clocks");
     if (json) {
       ctx.out().println(body.strip());
       return;

@@ -2,25 +2,18 @@ package depot.cli.commands;
 
 import depot.cli.ApiClient;
 import depot.cli.CliContext;
-import depot.cli.CliException;
-import depot.cli.CommandBase;
 import depot.cli.HumanSize;
 import depot.cli.Table;
 import depot.cli.TimeFormat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
 import java.time.Instant;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Shows the cluster's nodes; an administrator's view, so it takes the admin token, not a client's. */
 @Command(name = "nodes", mixinStandardHelpOptions = true, description = "Show the cluster's nodes (admin).")
-public final class NodesCommand extends CommandBase {
-  public static final String ADMIN_TOKEN_ENV = "DEPOT_ADMIN_TOKEN";
-
-  @Option(names = "--admin-token", paramLabel = "TOKEN", description = "Admin token (default: $DEPOT_ADMIN_TOKEN).")
-  String adminToken;
+public final class NodesCommand extends AdminCommandBase {
 
   @Option(names = "--json", description = "Print the server's JSON as is.")
   boolean json;
@@ -31,13 +24,7 @@ public final class NodesCommand extends CommandBase {
 
   @Override
   protected void execute() throws Exception {
-    String token = adminToken != null ? adminToken : ctx.env(ADMIN_TOKEN_ENV);
-    if (token == null) {
-      throw new CliException("no admin token: pass --admin-token TOKEN or set " + ADMIN_TOKEN_ENV);
-    }
-    ApiClient api = new ApiClient(server(), token);
-    String body = api.requireSuccess(api.send(api.request(ApiClient.NODES).GET().build(),
-        HttpResponse.BodyHandlers.ofString()));
+    String body = get(adminApi(), ApiClient.NODES);
     if (json) {
       ctx.out().println(body.strip());
       return;

@@ -1,27 +1,15 @@
 package depot.cli.commands;
 
-import depot.cli.ApiClient;
 import depot.cli.CliContext;
 import depot.cli.CliException;
 import depot.cli.CommandBase;
 import depot.cli.Progress;
 import depot.cli.Sha256;
-import java.io.FileOutputStream;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpRequest;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.StandardOpenOption;
-import depot.cli.HashingWriter;
 import depot.cli.Downloader;
-import java.util.Map;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.http.HttpHeaders;
-import java.net.http.HttpResponse;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;

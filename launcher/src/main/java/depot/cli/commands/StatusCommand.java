@@ -2,12 +2,9 @@ package depot.cli.commands;
 
 import depot.cli.ApiClient;
 import depot.cli.CliContext;
-import depot.cli.CliException;
-import depot.cli.CommandBase;
 import depot.cli.HumanSize;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -19,10 +16,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
     description = "Report the cluster's health: files, nodes and capacity (admin).")
-public final class StatusCommand extends CommandBase {
-  @Option(names = "--admin-token", paramLabel = "TOKEN", description = "Admin token (default: $DEPOT_ADMIN_TOKEN).")
-  String adminToken;
-
+public final class StatusCommand extends AdminCommandBase {
   @Option(names = "--json", description = "Print the figures as one JSON object.")
   boolean json;
 
@@ -32,13 +26,9 @@ public final class StatusCommand extends CommandBase {
 
   @Override
   protected void execute() throws Exception {
-    String token = adminToken != null ? adminToken : ctx.env(NodesCommand.ADMIN_TOKEN_ENV);
-    if (token == null) {
-      throw new CliException("no admin token: pass --admin-token TOKEN or set " + NodesCommand.ADMIN_TOKEN_ENV);
-    }
-    ApiClient api = new ApiClient(server(), token);
-    JsonObject stats = get(api, "/api/v1/stats");
-    JsonArray nodes = get(api, ApiClient.NODES).getJsonArray("nodes", new JsonArray());
+    ApiClient api = adminApi();
+    JsonObject stats = getJson(api, "/api/v1/stats");
+    JsonArray nodes = getJson(api, ApiClient.NODES).getJsonArray("nodes", new JsonArray());
     List<String> dead = new ArrayList<>();
     long live = 0;
     long used = 0;
@@ -83,8 +73,4 @@ public final class StatusCommand extends CommandBase {
     ctx.out().println("Capacity: " + HumanSize.format(used) + " used, " + HumanSize.format(free) + " free (summed over live storage nodes)");
   }
 
-  private static JsonObject get(ApiClient api, String path) throws Exception {
-    return ApiClient.parseJson(api.requireSuccess(api.send(api.request(path).GET().build(),
-        HttpResponse.BodyHandlers.ofString())));
-  }
 }
