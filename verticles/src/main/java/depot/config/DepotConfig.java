@@ -36,6 +36,8 @@ public final class DepotConfig {
       .put("heartbeatIntervalMs", 1000)
       .put("nodeExpiryMs", 4000)
       .put("clockSyncIntervalMs", 10_000)
+      .put("scrubBytesPerSecond", 8 * 1024 * 1024)
+      .put("scrubPauseMs", 60_000)
       .put("defaultReplicas", 3)
       .put("maxReplicas", 10)
       .put("writeQuorum", 0)
@@ -202,6 +204,16 @@ public final class DepotConfig {
   /** How often the leading coordinator runs a Berkeley clock-synchronisation round. */
   public long clockSyncIntervalMs() {
     return json.getInteger("clockSyncIntervalMs");
+  }
+
+  /** Background re-reading of replicas (bit-rot detection), in bytes per second; 0 turns it off. */
+  public long scrubBytesPerSecond() {
+    return json.getInteger("scrubBytesPerSecond");
+  }
+
+  /** Rest between two full scrubbing passes. */
+  public long scrubPauseMs() {
+    return json.getInteger("scrubPauseMs");
   }
 
   public int defaultReplicas() {

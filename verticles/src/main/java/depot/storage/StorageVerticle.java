@@ -47,6 +47,7 @@ public class StorageVerticle extends VerticleBase {
   private HttpServer server;
   private MessageConsumer<Object> commands;
   private DownloadTickets tickets;
+  private Scrubber scrubber;
 
   public StorageVerticle(DepotConfig config, String nodeId) {
     this.config = config;
@@ -92,12 +93,17 @@ public class StorageVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           log.info("storage {} serving replicas on port {}", nodeId, s.actualPort());
+          scrubber = new Scrubber(vertx, store, reader, nodeId, config.scrubBytesPerSecond(), config.scrubPauseMs());
+          scrubber.start();
         })
         .compose(s -> commands.completion());
   }
 
   @Override
   public Future<?> stop() {
+    if (scrubber != null) {
+      scrubber.stop();
+    }
     return client.close();
   }
 
@@ -207,7 +213,7 @@ public class StorageVerticle extends VerticleBase {
         case "delete" -> delete(body);
         case "replicate" -> replicate(body);
         case "inventory" -> inventory();
-        case "stats" -> store.stats();
+        case "stats" -> store.stats().map(st -> st.mergeIn(scrubber.stats()));
         default -> Future.failedFuture(DepotException.badRequest("unknown storage action '" + action + "'"));
       };
     } catch (DepotException e) {

@@ -45,8 +45,8 @@ class CorruptReplicaIT extends ClusterTestBase {
 
     // Corrupt both copies' far halves differently? No: corrupt ONE copy in the middle; every read must still be right.
     String victim = holders.get(0);
-    List<Path> files = dataFiles(victim);
-    assertEquals(1, files.size());
+    List<Path> files = dataFiles(victim).stream().filter(p -> p.toFile().length() == data.length).toList();
+    assertEquals(1, files.size(), "the replica of precious.bin on " + victim);
     flipByte(files.get(0), 1_500_000);
 
     for (int i = 0; i < 6; i++) {
@@ -67,6 +67,44 @@ class CorruptReplicaIT extends ClusterTestBase {
     assertFalse(now.getJsonArray("nodes").contains(victim), "corrupt replica dropped: " + now.encode());
     assertEquals(2, now.getInteger("liveReplicas"), "replaced: " + now.encode());
     assertArrayEquals(data, api.retrieve(token, "precious.bin").body());
+  }
+
+  @Test
+  void theScrubberFindsRotNobodyReadsAndReplacesTheCopy() throws Exception {
+    String token = api.register("unread").getString("token");
+    byte[] data = random(1_500_000, 13);
+    assertEquals(201, api.deposit(token, "archive.bin", data, 2, null).statusCode());
+    JsonObject record = new JsonObject(api.get(token, "/api/v1/files/archive.bin/meta").body());
+    String victim = record.getJsonArray("nodes").getString(1);
+    String blobId = cluster.anyVertx().eventBus().<JsonObject>request("depot.storage.node." + victim,
+        new JsonObject().put("action", "inventory")).toCompletionStage().toCompletableFuture().get()
+        .body().getJsonArray("blobIds").stream().map(String::valueOf)
+        .filter(id -> {
+          try (Stream<Path> walk = Files.walk(cluster.dataDir(victim).resolve("blobs"))) {
+            return walk.anyMatch(p -> p.getFileName().toString().equals(id)
+                && p.toFile().length() == data.length);
+          } catch (Exception e) {
+            return false;
+          }
+        }).findFirst().orElseThrow();
+    Path file;
+    try (Stream<Path> walk = Files.walk(cluster.dataDir(victim).resolve("blobs"))) {
+      file = walk.filter(p -> p.getFileName().toString().equals(blobId)).findFirst().orElseThrow();
+    }
+    flipByte(file, 700_000);
+    // Nobody reads the file: the scrubber must find the rot, and the coordinator must replace the copy.
+    long deadline = System.currentTimeMillis() + 30_000;
+    JsonObject now = record;
+    while (System.currentTimeMillis() < deadline) {
+      now = new JsonObject(api.get(token, "/api/v1/files/archive.bin/meta").body());
+      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertFalse(now.getJsonArray("nodes").contains(victim), "scrubbed away: " + now.encode());
+    assertEquals(2, now.getInteger("liveReplicas"), "replaced: " + now.encode());
+    assertArrayEquals(data, api.retrieve(token, "archive.bin").body());
   }
 
   @Test

@@ -108,6 +108,8 @@ public final class TestCluster implements AutoCloseable {
         .put("heartbeatIntervalMs", 300)
         .put("nodeExpiryMs", 2000)
         .put("gcGraceMs", 500)
+        .put("scrubPauseMs", 500)
+        .put("scrubBytesPerSecond", 64 * 1024 * 1024)
         .put("metricsRegistry", clusterName + "-" + nodeId)
         .mergeIn(overrides);
     return DepotConfig.of(json);
