@@ -76,6 +76,7 @@ class MultiHostIT {
     }
     work = Files.createTempDirectory("depot-multihost-");
     Runtime.getRuntime().addShutdownHook(new Thread(MultiHostIT::cleanUp));
+    quietly("ip", "link", "delete", BRIDGE); // left over by a run that was killed before its clean-up
     sh("ip", "link", "add", BRIDGE, "type", "bridge");
     sh("ip", "addr", "add", NET + "254/24", "dev", BRIDGE);
     sh("ip", "link", "set", BRIDGE, "up");
