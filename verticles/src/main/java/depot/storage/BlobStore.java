@@ -37,6 +37,7 @@ public final class BlobStore {
   private final Path tmp;
   /** Replicas kept as files of their own (large ones). */
   private final Map<String, Long> inventory = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong fileBytes = new java.util.concurrent.atomic.AtomicLong();
   /** Replicas packed into append-only files (small ones). */
   private final PackStore packs;
   private final Map<String, BlobManifest> manifestCache = new LinkedHashMap<>(256, 0.75f, true) {
@@ -89,7 +90,10 @@ public final class BlobStore {
           }
         } else if (BlobIds.isValid(file)) {
           if (Files.exists(shard.resolve(file + META))) {
-            inventory.put(file, Files.size(p));
+            long size = Files.size(p);
+            if (inventory.put(file, size) == null) {
+              fileBytes.addAndGet(size);
+            }
           } else {
             Files.deleteIfExists(p);
           }
@@ -133,9 +137,9 @@ public final class BlobStore {
     return inventory.size() + packs.entries().size();
   }
 
+  /** Bytes held, kept as a running total: heartbeats ask every second, and the inventory can be large. */
   public long bytesUsed() {
-    return inventory.values().stream().mapToLong(Long::longValue).sum()
-        + packs.entries().values().stream().mapToLong(l -> l.manifest().size()).sum();
+    return fileBytes.get() + packs.bytesUsed();
   }
 
   /** Stores a small replica in the pack files; durable when the future completes. */
@@ -186,7 +190,9 @@ public final class BlobStore {
       atomicMove(Path.of(tempData), dir.resolve(manifest.blobId()));
       atomicMove(metaTmp, dir.resolve(manifest.blobId() + META));
       fsyncDirectory(dir);
-      inventory.put(manifest.blobId(), manifest.size());
+      if (inventory.put(manifest.blobId(), manifest.size()) == null) {
+        fileBytes.addAndGet(manifest.size());
+      }
       return null;
     }, false);
   }
@@ -212,7 +218,11 @@ public final class BlobStore {
     }
     return vertx.executeBlocking(() -> {
       Path dir = shard(blobId);
-      boolean existed = inventory.remove(blobId) != null;
+      Long size = inventory.remove(blobId);
+      boolean existed = size != null;
+      if (existed) {
+        fileBytes.addAndGet(-size);
+      }
       synchronized (manifestCache) {
         manifestCache.remove(blobId);
       }

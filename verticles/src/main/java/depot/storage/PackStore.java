@@ -40,6 +40,7 @@ final class PackStore {
   private final Vertx vertx;
   private final Path dir;
   private final Map<String, Location> index = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
   private List<Pending> queue = new ArrayList<>();
   private boolean syncing;
   private FileChannel current;
@@ -107,7 +108,7 @@ final class PackStore {
         }
         long dataOffset = pos + 8 + headerLength;
         if ("del".equals(json.getString("type"))) {
-          index.remove(json.getString("blobId"));
+          indexRemove(json.getString("blobId"));
           pos = dataOffset;
           continue;
         }
@@ -115,7 +116,7 @@ final class PackStore {
         if (dataOffset + m.size() > size || !intact(ch, dataOffset, m)) {
           break;
         }
-        index.put(m.blobId(), new Location(number, dataOffset, m));
+        indexPut(m.blobId(), new Location(number, dataOffset, m));
         pos = dataOffset + m.size();
       }
       if (pos < size) {
@@ -158,6 +159,23 @@ final class PackStore {
 
   Map<String, Location> entries() {
     return index;
+  }
+
+  /** Bytes of the replicas currently in the index (not the packs' size: deleted records still take space). */
+  long bytesUsed() {
+    return liveBytes.get();
+  }
+
+  private void indexPut(String blobId, Location loc) {
+    Location old = index.put(blobId, loc);
+    liveBytes.addAndGet(loc.manifest().size() - (old == null ? 0 : old.manifest().size()));
+  }
+
+  private void indexRemove(String blobId) {
+    Location old = index.remove(blobId);
+    if (old != null) {
+      liveBytes.addAndGet(-old.manifest().size());
+    }
   }
 
   /** Completes when the replica is durable (its batch fsynced); only then is it visible. */
@@ -216,9 +234,9 @@ final class PackStore {
           continue;
         }
         if (p.manifest() != null) {
-          index.put(p.manifest().blobId(), ar.result().get(i));
+          indexPut(p.manifest().blobId(), ar.result().get(i));
         } else {
-          index.remove(p.deletedId());
+          indexRemove(p.deletedId());
         }
         p.promise().complete();
       }

@@ -20,6 +20,7 @@ import java.util.Deque;
  */
 final class Scrubber {
   private static final Logger log = LoggerFactory.getLogger(Scrubber.class);
+  private static final long MIN_COST = 256 * 1024;
 
   private final Vertx vertx;
   private final BlobStore store;
@@ -90,7 +91,10 @@ final class Scrubber {
                 new JsonObject().put("node", nodeId).put("blobId", blobId).put("chunk", bad.chunk()));
           }
           // Rate limit: a replica of B bytes is followed by B / rate seconds of rest, minus the time it took.
-          long restMs = Math.max(1, bytes * 1000 / bytesPerSecond - (System.currentTimeMillis() - started));
+          // Each replica counts as at least MIN_COST bytes: checking many tiny replicas has a per-replica
+          // cost (look-ups, a disk read each) that the byte count alone would not bound.
+          long cost = Math.max(bytes, MIN_COST);
+          long restMs = Math.max(1, cost * 1000 / bytesPerSecond - (System.currentTimeMillis() - started));
           timer = vertx.setTimer(pass.isEmpty() ? Math.max(restMs, pauseMs) : restMs, id -> next());
         });
   }
