@@ -6,6 +6,7 @@ import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.protocol.Headers;
+import depot.storage.PipelineHop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -71,7 +72,7 @@ final class UploadHandler {
           return deposit(ctx, upload, 0);
         })
         .onSuccess(record -> {
-          boolean deduplicated = record.remove(Headers.DEDUP) != null;
+          boolean deduplicated = record.getBoolean("deduplicated", false);
           ctx.response().putHeader(HttpHeaders.LOCATION, req.path())
               .putHeader(HttpHeaders.ETAG, "\"" + record.getString("sha256") + "\"");
           if (deduplicated) {
@@ -151,7 +152,7 @@ final class UploadHandler {
         .compose(begun -> {
           JsonObject held = begun.body().getJsonObject("record");
           if (held != null) {
-            return Future.succeededFuture(held.put(Headers.DEDUP, true));
+            return Future.succeededFuture(held);
           }
           JsonObject allocation = begun.body().getJsonObject("allocation");
           JsonObject head = allocation.getJsonArray("pipeline").getJsonObject(0);
@@ -186,15 +187,14 @@ final class UploadHandler {
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
     JsonArray pipeline = allocation.getJsonArray("pipeline");
     JsonObject head = pipeline.getJsonObject(0);
-    StringBuilder rest = new StringBuilder();
+    List<PipelineHop> rest = new ArrayList<>();
     for (int i = 1; i < pipeline.size(); i++) {
-      JsonObject hop = pipeline.getJsonObject(i);
-      rest.append(rest.isEmpty() ? "" : ",").append(hop.getString("nodeId")).append('=').append(hop.getString("url"));
+      rest.add(new PipelineHop(pipeline.getJsonObject(i).getString("nodeId"), pipeline.getJsonObject(i).getString("url")));
     }
     return new RequestOptions().setMethod(HttpMethod.PUT)
         .setAbsoluteURI(head.getString("url") + "/internal/v1/blobs/" + allocation.getString("blobId"))
         .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(u.size))
-        .putHeader(Headers.PIPELINE, rest.toString())
+        .putHeader(Headers.PIPELINE, PipelineHop.format(rest))
         .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
         .setIdleTimeout(60_000);
   }

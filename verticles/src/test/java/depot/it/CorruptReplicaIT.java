@@ -25,6 +25,20 @@ class CorruptReplicaIT extends ClusterTestBase {
     }
   }
 
+  /** Polls the file's record until the victim no longer holds it and two live replicas exist again (or time runs out). */
+  static JsonObject awaitReplaced(String token, String name, String victim, long timeoutMs) throws Exception {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    JsonObject now;
+    do {
+      now = new JsonObject(api.get(token, "/api/v1/files/" + name + "/meta").body());
+      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
+        return now;
+      }
+      Thread.sleep(200);
+    } while (System.currentTimeMillis() < deadline);
+    return now;
+  }
+
   static void flipByte(Path file, long offset) throws Exception {
     try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
       raf.seek(offset);
@@ -55,15 +69,7 @@ class CorruptReplicaIT extends ClusterTestBase {
       assertArrayEquals(data, got.body(), "read " + i + " returned exactly the deposited bytes");
     }
     // The coordinator learns of the corruption from the storage node, drops that copy and makes a new one.
-    long deadline = System.currentTimeMillis() + 20_000;
-    JsonObject now = record;
-    while (System.currentTimeMillis() < deadline) {
-      now = new JsonObject(api.get(token, "/api/v1/files/precious.bin/meta").body());
-      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
-        break;
-      }
-      Thread.sleep(200);
-    }
+    JsonObject now = awaitReplaced(token, "precious.bin", victim, 20_000);
     assertFalse(now.getJsonArray("nodes").contains(victim), "corrupt replica dropped: " + now.encode());
     assertEquals(2, now.getInteger("liveReplicas"), "replaced: " + now.encode());
     assertArrayEquals(data, api.retrieve(token, "precious.bin").body());
@@ -93,15 +99,7 @@ class CorruptReplicaIT extends ClusterTestBase {
     }
     flipByte(file, 700_000);
     // Nobody reads the file: the scrubber must find the rot, and the coordinator must replace the copy.
-    long deadline = System.currentTimeMillis() + 30_000;
-    JsonObject now = record;
-    while (System.currentTimeMillis() < deadline) {
-      now = new JsonObject(api.get(token, "/api/v1/files/archive.bin/meta").body());
-      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
-        break;
-      }
-      Thread.sleep(200);
-    }
+    JsonObject now = awaitReplaced(token, "archive.bin", victim, 30_000);
     assertFalse(now.getJsonArray("nodes").contains(victim), "scrubbed away: " + now.encode());
     assertEquals(2, now.getInteger("liveReplicas"), "replaced: " + now.encode());
     assertArrayEquals(data, api.retrieve(token, "archive.bin").body());
@@ -125,15 +123,7 @@ class CorruptReplicaIT extends ClusterTestBase {
       assertEquals(200, got.statusCode());
       assertArrayEquals(data, got.body());
     }
-    long deadline = System.currentTimeMillis() + 20_000;
-    JsonObject now = record;
-    while (System.currentTimeMillis() < deadline) {
-      now = new JsonObject(api.get(token, "/api/v1/files/tiny.bin/meta").body());
-      if (!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2) {
-        break;
-      }
-      Thread.sleep(200);
-    }
+    JsonObject now = awaitReplaced(token, "tiny.bin", victim, 20_000);
     assertTrue(!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2, now.encode());
   }
 }
