@@ -45,6 +45,7 @@ public final class DepotConfig {
       .put("smallBlobMaxBytes", 256 * 1024)
       .put("gcGraceMs", 30_000)
       .put("allocationTimeoutMs", 3_600_000)
+      .put("failoverWindowMs", 20_000)
       .put("webRoot", "web-ui")
       .put("metricsRegistry", "depot");
 
@@ -241,6 +242,11 @@ public final class DepotConfig {
 
   public long gcGraceMs() {
     return json.getInteger("gcGraceMs");
+  }
+
+  /** How long requests to the coordinator are repeated while its leadership moves to a standby. */
+  public long failoverWindowMs() {
+    return json.getLong("failoverWindowMs");
   }
 
   public long allocationTimeoutMs() {

@@ -34,6 +34,10 @@ public final class Catalog {
   /** owner -> sha256 -> blobId: what makes a second deposit of the same content free. */
   private final Map<String, Map<String, String>> contents = new HashMap<>();
   private long lamport;
+  /** The stamp of the last operation applied: everything at or below it is in this state. */
+  private long appliedLamport;
+  /** The leader's term of the last operation applied: with the stamp, it orders two replicas' histories. */
+  private long appliedTerm;
 
   static String key(String owner, String name) {
     return owner + "/" + name;
@@ -48,9 +52,32 @@ public final class Catalog {
     return lamport;
   }
 
+  public long appliedLamport() {
+    return appliedLamport;
+  }
+
+  public long appliedTerm() {
+    return appliedTerm;
+  }
+
+  /** Forgets everything: the catalog is about to be rebuilt from another replica's snapshot. */
+  public void clear() {
+    clients.clear();
+    clientsByTokenHash.clear();
+    files.clear();
+    blobs.clear();
+    orphans.clear();
+    contents.clear();
+    lamport = 0;
+    appliedLamport = 0;
+    appliedTerm = 0;
+  }
+
   /** Applies one journaled operation and returns its result (a file record, or an empty object). */
   public JsonObject apply(JsonObject op) {
     lamport = Math.max(lamport, op.getLong("lamport", 0L));
+    appliedLamport = Math.max(appliedLamport, op.getLong("lamport", 0L));
+    appliedTerm = Math.max(appliedTerm, op.getLong("term", 0L));
     return switch (op.getString("op")) {
       case OP_CLIENT_ADD -> addClient(op);
       case OP_FILE_PUT -> putFile(op);
@@ -265,7 +292,8 @@ public final class Catalog {
           .put("blobId", f.blobId).put("sha256", b.sha256).put("size", b.size).put("replicas", f.replicas)
           .put("at", f.depositedAt).put("lamport", f.lamport).put("version", f.version));
     }
-    ops.add(new JsonObject().put("op", OP_BLOB_NODES).put("blobId", "").put("lamport", lamport));
+    ops.add(new JsonObject().put("op", OP_BLOB_NODES).put("blobId", "").put("lamport", appliedLamport)
+        .put("term", appliedTerm));
     return ops;
   }
 

@@ -175,6 +175,43 @@ public final class CatalogJournal {
     });
   }
 
+  /**
+   * Replaces the whole journal with {@code ops} (a snapshot from another replica). Only while nothing is
+   * being appended: a follower rebuilding, or a coordinator before it leads.
+   */
+  public Future<Void> replaceWith(List<JsonObject> ops) {
+    if (syncing || !queue.isEmpty()) {
+      return Future.failedFuture(new IllegalStateException("journal busy"));
+    }
+    syncing = true;
+    return vertx.<Void>executeBlocking(() -> {
+      writeSnapshot(ops);
+      channel.truncate(0);
+      channel.position(0);
+      channel.force(true);
+      fsyncDir();
+      return null;
+    }).andThen(ar -> {
+      syncing = false;
+      if (!queue.isEmpty()) {
+        syncBatch();
+      }
+    });
+  }
+
+  /** Blocking: reads the journal's current state into a fresh catalog (to serve it to a new leader). */
+  public Catalog load() throws IOException {
+    Catalog copy = new Catalog();
+    replay(dir.resolve(SNAPSHOT), copy::apply);
+    long snapshotLamport = copy.appliedLamport();
+    replay(dir.resolve(JOURNAL), op -> {
+      if (op.getLong("lamport", Long.MAX_VALUE) > snapshotLamport) {
+        copy.apply(op);
+      }
+    });
+    return copy;
+  }
+
   public long entries() {
     return entries;
   }

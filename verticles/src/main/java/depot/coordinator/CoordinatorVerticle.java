@@ -1,6 +1,7 @@
 package depot.coordinator;
 
 import depot.config.DepotConfig;
+import depot.election.Election;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -43,7 +45,17 @@ public class CoordinatorVerticle extends VerticleBase {
 
   private final DepotConfig config;
   private final String nodeId;
+  /** The election group of the coordinators ({@code depot.election.coordinator}). */
+  public static final String ELECTION_GROUP = "coordinator";
+
   private final Catalog catalog = new Catalog();
+  private final IntSupplier rank;
+  private Election election;
+  private CatalogFollower follower;
+  /** Set while leading: ships operations to the followers. */
+  private CatalogReplicator replicator;
+  private long term;
+  private long firstLeadAttempt;
   private CatalogJournal journal;
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
@@ -66,51 +78,207 @@ public class CoordinatorVerticle extends VerticleBase {
   private record Upload(String uploadId, String owner, String name, String blobId, long size, int replicas,
                         List<String> nodes, long expiresAt) {}
 
-  public CoordinatorVerticle(DepotConfig config, String nodeId) {
+  public CoordinatorVerticle(DepotConfig config, String nodeId, IntSupplier rank) {
     this.config = config;
     this.nodeId = nodeId;
+    this.rank = rank;
   }
 
+  /**
+   * Every coordinator keeps the catalog (its own journal, followed from the leader while standing by) and
+   * stands in the election; only the leader consumes the coordinator addresses.
+   */
   @Override
   public Future<?> start() {
     journal = new CatalogJournal(vertx, Path.of(config.dataDir(), "catalog"));
     clocks = new ClockSync(vertx, nodeId);
-    keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
-        () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
-        2 * config.nodeExpiryMs());
-    return journal.open(catalog::apply, catalog::toOps, catalog::lamport)
+    return journal.open(catalog::apply, catalog::toOps, catalog::appliedLamport)
         .compose(v -> refreshNodes())
         .compose(v -> {
-          consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
-          consume(Addresses.COORDINATOR_CLIENT_AUTHENTICATE, this::authenticate);
-          consume(Addresses.COORDINATOR_CLIENT_LIST, this::listClients);
-          consume(Addresses.COORDINATOR_DEPOSIT_BEGIN, this::beginDeposit);
-          consume(Addresses.COORDINATOR_DEPOSIT_COMMIT, this::commitDeposit);
-          consume(Addresses.COORDINATOR_DEPOSIT_ABORT, this::abortDeposit);
-          consume(Addresses.COORDINATOR_FILE_LIST, this::list);
-          consume(Addresses.COORDINATOR_FILE_LOCATE, this::locate);
-          consume(Addresses.COORDINATOR_FILE_DELETE, this::delete);
-          consume(Addresses.COORDINATOR_FILE_REPLICAS, this::changeReplicas);
-          consume(Addresses.COORDINATOR_REPLICA_CORRUPT, this::replicaCorrupt);
-          consume(Addresses.COORDINATOR_STATS, this::stats);
-          consume(Addresses.COORDINATOR_CLOCKS, req -> clocks.lastRound().getJsonArray("nodes").isEmpty()
-              ? syncClocks() : Future.succeededFuture(clocks.lastRound()));
-          clockTimer = vertx.setPeriodic(config.clockSyncIntervalMs(), id -> syncClocks());
-          consumers.add(vertx.eventBus().<JsonObject>consumer(Addresses.DIRECTORY_EVENTS, this::onNodeEvent));
+          follower = new CatalogFollower(vertx, nodeId, journal, new CatalogFollower.Replica() {
+            @Override
+            public void reset(List<JsonObject> ops) {
+              catalog.clear();
+              ops.forEach(catalog::apply);
+            }
+
+            @Override
+            public void apply(JsonObject op) {
+              catalog.apply(op);
+            }
+
+            @Override
+            public Future<List<JsonObject>> snapshot() {
+              return Future.succeededFuture(catalog.toOps());
+            }
+          }, config.heartbeatIntervalMs(), catalog.appliedLamport(), catalog.appliedTerm());
+          election = new Election(vertx, ELECTION_GROUP, nodeId, rank, new Election.Candidate() {
+            @Override
+            public Future<Long> takeOver(long term) {
+              return lead(term);
+            }
+
+            @Override
+            public Future<Void> stepDown() {
+              return standBy();
+            }
+
+            @Override
+            public boolean inSync() {
+              return follower.inSync();
+            }
+
+            @Override
+            public long progress() {
+              return catalog.appliedLamport();
+            }
+          }, config.heartbeatIntervalMs(), config.nodeExpiryMs());
+          vertx.eventBus().<JsonObject>consumer(Addresses.DIRECTORY_EVENTS, this::onNodeEvent);
           nodesTimer = vertx.setPeriodic(Math.max(250, config.heartbeatIntervalMs()), id -> refreshNodes());
-          housekeepingTimer = vertx.setPeriodic(1000, id -> housekeeping());
-          return Future.all(consumers.stream().map(MessageConsumer::completion).toList());
+          return follower.start();
         })
-        .onSuccess(v -> log.info("coordinator on {} leads: {} files, {} clients", nodeId, catalog.fileCount(),
-            catalog.clients().size()));
+        .compose(v -> election.start())
+        .onSuccess(v -> log.info("coordinator {} stands by with {} files, {} clients (lamport {})", nodeId,
+            catalog.fileCount(), catalog.clients().size(), catalog.appliedLamport()));
   }
 
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(nodesTimer);
+    return election.stop().compose(v -> follower.stop()).eventually(() -> journal.close());
+  }
+
+  /** Wins the election: catches up from the most advanced copy of the catalog, then serves. */
+  private Future<Long> lead(long proposedTerm) {
+    follower.pause();
+    return catchUpFromBestCopy().compose(latestTerm -> {
+      // Terms only grow, also across restarts: followers refuse a leader of a term they have seen pass.
+      long newTerm = Math.max(proposedTerm, Math.max(latestTerm, catalog.appliedTerm()) + 1);
+      term = newTerm;
+      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm);
+      keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
+          () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
+          2 * config.nodeExpiryMs());
+      consume(Addresses.CATALOG_FOLLOW, this::follow);
+      consume(Addresses.CATALOG_SNAPSHOT, req -> Future.succeededFuture(replicator.page(req)));
+      consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
+      consume(Addresses.COORDINATOR_CLIENT_AUTHENTICATE, this::authenticate);
+      consume(Addresses.COORDINATOR_CLIENT_LIST, this::listClients);
+      consume(Addresses.COORDINATOR_DEPOSIT_BEGIN, this::beginDeposit);
+      consume(Addresses.COORDINATOR_DEPOSIT_COMMIT, this::commitDeposit);
+      consume(Addresses.COORDINATOR_DEPOSIT_ABORT, this::abortDeposit);
+      consume(Addresses.COORDINATOR_FILE_LIST, this::list);
+      consume(Addresses.COORDINATOR_FILE_LOCATE, this::locate);
+      consume(Addresses.COORDINATOR_FILE_DELETE, this::delete);
+      consume(Addresses.COORDINATOR_FILE_REPLICAS, this::changeReplicas);
+      consume(Addresses.COORDINATOR_REPLICA_CORRUPT, this::replicaCorrupt);
+      consume(Addresses.COORDINATOR_STATS, this::stats);
+      consume(Addresses.COORDINATOR_CLOCKS, req -> clocks.lastRound().getJsonArray("nodes").isEmpty()
+          ? syncClocks() : Future.succeededFuture(clocks.lastRound()));
+      clockTimer = vertx.setPeriodic(config.clockSyncIntervalMs(), id -> syncClocks());
+      housekeepingTimer = vertx.setPeriodic(1000, id -> housekeeping());
+      return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).map(newTerm);
+    }).onSuccess(newTerm -> {
+      log.info("coordinator {} leads in term {}: {} files, {} clients (lamport {})", nodeId, newTerm,
+          catalog.fileCount(), catalog.clients().size(), catalog.appliedLamport());
+      keeper.wakeAll();
+      storageNodes.values().stream().filter(StorageNode::up).forEach(n -> keeper.reconcile(n.id()));
+    }).recover(err -> standBy().compose(v -> Future.failedFuture(err)));
+  }
+
+  /** Loses (or hands over) the lead: stops serving, fails what waits for replication, follows again. */
+  private Future<Void> standBy() {
     vertx.cancelTimer(housekeepingTimer);
     vertx.cancelTimer(clockTimer);
-    return journal.close();
+    if (replicator != null) {
+      replicator.stop();
+      replicator = null;
+    }
+    uploads.clear();
+    committing.clear();
+    List<MessageConsumer<?>> leaving = List.copyOf(consumers);
+    consumers.clear();
+    return Future.join(leaving.stream().map(MessageConsumer::unregister).toList()).<Void>mapEmpty()
+        .onComplete(ar -> follower.resume());
+  }
+
+  /**
+   * Asks every other copy of the catalog (standby coordinators, storage nodes) how far it goes and, if one
+   * is ahead of this node's, replaces this catalog with it. A coordinator with an empty catalog (a new one,
+   * or one that lost its disk) does not lead before it has heard from at least one copy, for a while.
+   */
+  private Future<Long> catchUpFromBestCopy() {
+    return vertx.eventBus().<JsonObject>request(Addresses.DIRECTORY_NODES, new JsonObject(),
+            new DeliveryOptions().setSendTimeout(3000))
+        .compose(reply -> {
+          List<Future<JsonObject>> asked = new ArrayList<>();
+          for (Object o : reply.body().getJsonArray("nodes", new JsonArray())) {
+            JsonObject n = (JsonObject) o;
+            JsonArray roles = n.getJsonArray("roles", new JsonArray());
+            boolean keepsCopy = roles.contains(DepotConfig.ROLE_STORAGE) || roles.contains(DepotConfig.ROLE_COORDINATOR);
+            if (keepsCopy && "UP".equals(n.getString("status")) && !nodeId.equals(n.getString("id"))) {
+              asked.add(vertx.eventBus().<JsonObject>request(Addresses.catalogReplica(n.getString("id")),
+                  new JsonObject().put("action", "status"), new DeliveryOptions().setSendTimeout(2000)).map(m -> m.body()));
+            }
+          }
+          return Future.join(asked).transform(ar -> Future.succeededFuture(asked.stream()
+              .filter(Future::succeeded).map(Future::result).toList()));
+        })
+        .recover(err -> Future.succeededFuture(List.of()))
+        .compose(copies -> {
+          // Two expiry periods: long enough for the nodes of a restarting cluster to register again.
+          if (firstLeadAttempt == 0) {
+            firstLeadAttempt = System.currentTimeMillis();
+          }
+          boolean patient = System.currentTimeMillis() < firstLeadAttempt + 2 * config.nodeExpiryMs();
+          if (copies.isEmpty() && catalog.appliedLamport() == 0 && patient) {
+            return Future.failedFuture("no copy of the catalog answered yet; an empty catalog does not lead so soon");
+          }
+          long latestTerm = copies.stream().mapToLong(c -> Math.max(c.getLong("term", 0L), c.getLong("leaderTerm", 0L)))
+              .max().orElse(0);
+          JsonObject best = copies.stream().filter(c -> ahead(c, catalog.appliedTerm(), catalog.appliedLamport()))
+              .max(java.util.Comparator.<JsonObject>comparingLong(c -> c.getLong("term", 0L))
+                  .thenComparingLong(c -> c.getLong("lamport", 0L)))
+              .orElse(null);
+          return (best == null ? Future.<Void>succeededFuture() : copyCatalogFrom(best.getString("nodeId"))).map(latestTerm);
+        });
+  }
+
+  private static boolean ahead(JsonObject copy, long term, long lamport) {
+    long t = copy.getLong("term", 0L);
+    return t > term || t == term && copy.getLong("lamport", 0L) > lamport;
+  }
+
+  private Future<Void> copyCatalogFrom(String source) {
+    List<JsonObject> ops = new ArrayList<>();
+    return fetchPage(source, 0, ops).compose(v -> journal.replaceWith(ops)).map(v -> {
+      catalog.clear();
+      ops.forEach(catalog::apply);
+      follower.rebased(catalog.appliedLamport(), catalog.appliedTerm());
+      log.info("coordinator {} took the catalog from {}: {} files, lamport {}", nodeId, source, catalog.fileCount(),
+          catalog.appliedLamport());
+      return null;
+    });
+  }
+
+  private Future<Void> fetchPage(String source, int page, List<JsonObject> into) {
+    return vertx.eventBus().<JsonObject>request(Addresses.catalogReplica(source),
+            new JsonObject().put("action", "snapshot").put("page", page), new DeliveryOptions().setSendTimeout(30_000))
+        .compose(reply -> {
+          reply.body().getJsonArray("ops").forEach(o -> into.add((JsonObject) o));
+          return page + 1 < reply.body().getInteger("pages", 0) ? fetchPage(source, page + 1, into) : Future.succeededFuture();
+        });
+  }
+
+  /** A follower asks to follow; one whose copy goes further than this leader's makes it rebuild from that copy. */
+  private Future<JsonObject> follow(JsonObject req) {
+    if (ahead(req, catalog.appliedTerm(), catalog.appliedLamport())) {
+      log.warn("{}'s copy of the catalog (term {}, lamport {}) is ahead of the leader's: re-running the election",
+          req.getString("nodeId"), req.getLong("term"), req.getLong("lamport"));
+      election.trigger();
+      return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("term", term));
+    }
+    return Future.succeededFuture(replicator.follow(req));
   }
 
   private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
@@ -123,6 +291,8 @@ public class CoordinatorVerticle extends VerticleBase {
         result = handler.apply(body);
       } catch (DepotException e) {
         result = Future.failedFuture(e);
+      } catch (AlreadyCommitted e) {
+        result = Future.succeededFuture(record(e.file).put("deduplicated", false));
       } catch (RuntimeException e) {
         result = Future.failedFuture(DepotException.badRequest("malformed request: " + e.getMessage()));
       }
@@ -130,10 +300,22 @@ public class CoordinatorVerticle extends VerticleBase {
     }));
   }
 
-  /** Journals an operation, then applies it: nothing is acknowledged before it is on disk. */
+  /**
+   * Journals an operation here and on a follower, then applies it: nothing is acknowledged before it is on
+   * two disks (or on this one while no follower is in sync).
+   */
   Future<JsonObject> commit(JsonObject op) {
-    op.put("lamport", catalog.tick()).put("ts", System.currentTimeMillis());
-    return journal.append(op).map(v -> catalog.apply(op));
+    CatalogReplicator shipping = replicator;
+    if (shipping == null) {
+      return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator does not lead; retry"));
+    }
+    long lamport = catalog.tick();
+    op.put("lamport", lamport).put("term", term).put("ts", System.currentTimeMillis());
+    return Future.all(journal.append(op), shipping.replicate(op)).map(v -> {
+      JsonObject result = catalog.apply(op);
+      shipping.applied(lamport);
+      return result;
+    });
   }
 
   // ---- nodes ----
@@ -161,6 +343,10 @@ public class CoordinatorVerticle extends VerticleBase {
   }
 
   private void onNodeEvent(Message<JsonObject> msg) {
+    if (keeper == null || replicator == null) {
+      refreshNodes();
+      return;
+    }
     JsonObject node = msg.body().getJsonObject("node");
     String type = msg.body().getString("type");
     if (node != null && node.getString("id") != null) {
@@ -321,8 +507,9 @@ public class CoordinatorVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> commitDeposit(JsonObject req) {
-    Upload upload = uploads.get(req.getString("uploadId"));
-    if (upload == null || committing.contains(upload.uploadId())) {
+    Upload allocated = uploads.get(req.getString("uploadId"));
+    Upload upload = allocated != null ? allocated : allocatedByAnEarlierLeader(req);
+    if (committing.contains(upload.uploadId())) {
       throw DepotException.notFound("no such upload (expired or already finished)");
     }
     String sha = requireSha256(req.getString("sha256"));
@@ -353,6 +540,41 @@ public class CoordinatorVerticle extends VerticleBase {
       }
       return deposited(upload.owner(), upload.name(), false);
     });
+  }
+
+  /**
+   * A commit for an upload this coordinator never allocated: its predecessor did, then lost the lead while
+   * the bytes streamed. The gateway's commit says everything the allocation held, and the replicas are
+   * on disk, so the deposit completes here. A commit replayed after it already landed answers the record.
+   */
+  private Upload allocatedByAnEarlierLeader(JsonObject req) {
+    ClientEntry client = requireClient(req);
+    String name = FileNames.requireValid(req.getString("name"));
+    String blobId = BlobIds.requireValid(req.getString("blobId"));
+    FileEntry landed = catalog.file(client.clientId(), name);
+    if (landed != null && landed.blobId.equals(blobId)) {
+      throw new AlreadyCommitted(landed);
+    }
+    List<String> nodes = new ArrayList<>();
+    req.getJsonArray("nodes", new JsonArray()).forEach(n -> {
+      if (storageNodes.containsKey(String.valueOf(n))) {
+        nodes.add(String.valueOf(n));
+      }
+    });
+    int replicas = requireReplicas(req.getValue("replicas"));
+    log.info("completing deposit of '{}' allocated by an earlier leader", name);
+    return new Upload(req.getString("uploadId"), client.clientId(), name, blobId, requireSize(req), replicas, nodes,
+        System.currentTimeMillis() + config.allocationTimeoutMs());
+  }
+
+  /** Thrown when a commit is replayed: its file is already in the catalog. */
+  private static final class AlreadyCommitted extends RuntimeException {
+    final transient FileEntry file;
+
+    AlreadyCommitted(FileEntry file) {
+      super(null, null, false, false);
+      this.file = file;
+    }
   }
 
   private JsonObject deposited(String owner, String name, boolean deduplicated) {
@@ -506,7 +728,8 @@ public class CoordinatorVerticle extends VerticleBase {
         healthy++;
       }
     }
-    return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("files", catalog.fileCount())
+    return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("term", term)
+        .put("catalogFollowersInSync", replicator.inSyncFollowers()).put("files", catalog.fileCount())
         .put("clients", catalog.clients().size()).put("bytes", bytes).put("healthy", healthy)
         .put("underReplicated", under).put("lost", lost).put("lamport", catalog.lamport()));
   }

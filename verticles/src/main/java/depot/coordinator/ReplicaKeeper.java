@@ -289,7 +289,9 @@ final class ReplicaKeeper {
     vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId), new JsonObject().put("action", "inventory"),
             new DeliveryOptions().setSendTimeout(30_000))
         .onSuccess(reply -> {
-          Set<String> uploading = uploadsInFlight.get();
+          Set<String> uploading = new HashSet<>(uploadsInFlight.get());
+          // Just stored, perhaps for a deposit committed through another coordinator after a failover.
+          reply.body().getJsonArray("recent", new JsonArray()).forEach(b -> uploading.add((String) b));
           List<String> unknown = new ArrayList<>();
           List<String> regained = new ArrayList<>();
           for (Object o : reply.body().getJsonArray("blobIds", new JsonArray())) {

@@ -1,6 +1,7 @@
 package depot.directory;
 
 import depot.config.DepotConfig;
+import depot.election.Election;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
@@ -18,10 +19,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 
 /**
  * The registry on Vert.x Service Discovery: register (no duplicate names), look up, unregister,
@@ -46,42 +50,92 @@ public class DirectoryVerticle extends VerticleBase {
    */
   private final Map<String, Record> mirror = new java.util.TreeMap<>();
   private long mirrorTimer;
-  private long expiryTimer;
+  private long expiryTimer = -1;
+  /** The election group of the directories ({@code depot.election.directory}). */
+  public static final String ELECTION_GROUP = "directory";
+  private final String nodeId;
+  private final IntSupplier rank;
+  private Election election;
+  /** The directory addresses, consumed only while this directory leads. */
+  private final List<MessageConsumer<JsonObject>> consumers = new ArrayList<>();
 
   private static final class Liveness {
     long lastBeat;
     JsonObject stats = new JsonObject();
   }
 
-  public DirectoryVerticle(DepotConfig config) {
+  public DirectoryVerticle(DepotConfig config, String nodeId, IntSupplier rank) {
     this.config = config;
+    this.nodeId = nodeId;
+    this.rank = rank;
   }
 
+  /**
+   * Several directories may run; they elect one (rank-based) that answers the directory addresses. The
+   * others keep their copy of the records fresh from Service Discovery's cluster-wide map, ready to lead.
+   */
   @Override
   public Future<?> start() {
     discovery = ServiceDiscovery.create(vertx);
-    List<MessageConsumer<JsonObject>> consumers = List.of(
-        consume(Addresses.DIRECTORY_REGISTER, this::register),
-        consume(Addresses.DIRECTORY_LOOKUP, this::lookup),
-        consume(Addresses.DIRECTORY_UNREGISTER, this::unregister),
-        consume(Addresses.DIRECTORY_HEARTBEAT, this::heartbeat),
-        consume(Addresses.DIRECTORY_NODES, this::nodes));
-    // Checked ten times per expiry period: a silent node is DOWN at most 10% after its deadline.
-    long period = Math.max(100, config.nodeExpiryMs() / 10);
-    expiryTimer = vertx.setPeriodic(period, id -> expireSilentNodes());
-    mirrorTimer = vertx.setPeriodic(5_000, id -> refreshMirror());
+    mirrorTimer = vertx.setPeriodic(5_000, id -> refreshMirror(false));
+    election = new Election(vertx, ELECTION_GROUP, nodeId, rank, new Election.Candidate() {
+      @Override
+      public Future<Long> takeOver(long term) {
+        return lead().map(term);
+      }
+
+      @Override
+      public Future<Void> stepDown() {
+        return standBy();
+      }
+
+      @Override
+      public boolean inSync() {
+        return true; // the records live in the cluster-wide map: every directory has them
+      }
+
+      @Override
+      public long progress() {
+        return mirror.size();
+      }
+    }, config.heartbeatIntervalMs(), config.nodeExpiryMs());
     return vertx.sharedData().<String, Integer>getAsyncMap(RANKS_MAP)
         .onSuccess(map -> ranks = map)
-        .compose(map -> refreshMirror())
-        .compose(v -> Future.all(consumers.stream().map(MessageConsumer::completion).toList()));
+        .compose(map -> refreshMirror(false))
+        .compose(v -> election.start());
   }
 
   @Override
   public Future<?> stop() {
-    vertx.cancelTimer(expiryTimer);
     vertx.cancelTimer(mirrorTimer);
-    discovery.close();
-    return Future.succeededFuture();
+    return election.stop().eventually(() -> {
+      discovery.close();
+      return Future.succeededFuture();
+    });
+  }
+
+  private Future<Void> lead() {
+    // The map may be slow to answer while Hazelcast still waits for a dead member: the copy at hand will do.
+    return refreshMirror(true).timeout(2, TimeUnit.SECONDS).recover(err -> Future.succeededFuture()).compose(v -> {
+      // Every node gets one expiry period to beat to this directory before it can be declared DOWN.
+      liveness.clear();
+      consumers.add(consume(Addresses.DIRECTORY_REGISTER, this::register));
+      consumers.add(consume(Addresses.DIRECTORY_LOOKUP, this::lookup));
+      consumers.add(consume(Addresses.DIRECTORY_UNREGISTER, this::unregister));
+      consumers.add(consume(Addresses.DIRECTORY_HEARTBEAT, this::heartbeat));
+      consumers.add(consume(Addresses.DIRECTORY_NODES, this::nodes));
+      // Checked ten times per expiry period: a silent node is DOWN at most 10% after its deadline.
+      long period = Math.max(100, config.nodeExpiryMs() / 10);
+      expiryTimer = vertx.setPeriodic(period, id -> expireSilentNodes());
+      return Future.all(consumers.stream().map(MessageConsumer::completion).toList()).<Void>mapEmpty();
+    }).onSuccess(v -> log.info("directory {} leads with {} records", nodeId, mirror.size()));
+  }
+
+  private Future<Void> standBy() {
+    vertx.cancelTimer(expiryTimer);
+    List<MessageConsumer<JsonObject>> leaving = List.copyOf(consumers);
+    consumers.clear();
+    return Future.join(leaving.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
   }
 
   private MessageConsumer<JsonObject> consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
@@ -121,11 +175,24 @@ public class DirectoryVerticle extends VerticleBase {
     return Future.succeededFuture(mirror.get(name));
   }
 
-  /** Picks up records this directory has not seen (published before it started, or by another directory). */
-  private Future<Void> refreshMirror() {
+  /**
+   * Picks up records this directory has not seen (published before it started, or by another directory);
+   * a directory about to lead, or standing by, takes the map's version of every record.
+   */
+  private Future<Void> refreshMirror(boolean taking) {
+    boolean replace = taking || consumers.isEmpty();
     return discovery.getRecords(r -> RECORD_TYPE.equals(r.getType()), true)
         .map(records -> {
-          records.forEach(r -> mirror.putIfAbsent(r.getName(), r));
+          if (replace) {
+            mirror.keySet().retainAll(records.stream().map(Record::getName).toList());
+          }
+          records.forEach(r -> {
+            if (replace) {
+              mirror.put(r.getName(), r);
+            } else {
+              mirror.putIfAbsent(r.getName(), r);
+            }
+          });
           return (Void) null;
         })
         .recover(err -> {

@@ -1,6 +1,7 @@
 package depot.gateway;
 
 import depot.protocol.Addresses;
+import depot.protocol.LeaderRequests;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import io.vertx.core.Future;
@@ -23,6 +24,7 @@ final class Authenticator {
 
   private final Vertx vertx;
   private final String adminToken;
+  private final LeaderRequests leader;
   private final Map<String, Cached> cache = new LinkedHashMap<>(256, 0.75f, true) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
@@ -32,9 +34,10 @@ final class Authenticator {
 
   private record Cached(Caller caller, long until) {}
 
-  Authenticator(Vertx vertx, String adminToken) {
+  Authenticator(Vertx vertx, String adminToken, LeaderRequests leader) {
     this.vertx = vertx;
     this.adminToken = adminToken;
+    this.leader = leader;
   }
 
   static String bearer(RoutingContext ctx) {
@@ -62,8 +65,8 @@ final class Authenticator {
     if (hit != null && hit.until() > System.currentTimeMillis()) {
       return Future.succeededFuture(hit.caller());
     }
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_CLIENT_AUTHENTICATE,
-            new JsonObject().put("token", token))
+    return leader.<JsonObject>request(Addresses.COORDINATOR_CLIENT_AUTHENTICATE,
+            new JsonObject().put("token", token), 10_000)
         .map(reply -> {
           Caller caller = new Caller(reply.body().getString("clientId"), reply.body().getString("nickname"), false);
           cache.put(token, new Cached(caller, System.currentTimeMillis() + CACHE_MS));

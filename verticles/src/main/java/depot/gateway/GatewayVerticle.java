@@ -5,6 +5,10 @@ import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
+import depot.protocol.LeaderRequests;
+import depot.election.Election;
+import depot.coordinator.CoordinatorVerticle;
+import depot.directory.DirectoryVerticle;
 import depot.protocol.FileNames;
 import depot.gateway.dashboard.DashboardBridge;
 import io.vertx.core.Future;
@@ -39,6 +43,10 @@ public class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private HttpClient storageClient;
   private Authenticator auth;
+  private LeaderRequests leader;
+  /** Watch the elections (without standing) to tell who leads. */
+  private Election coordinators;
+  private Election directories;
   private DownloadHandler downloads;
 
   public GatewayVerticle(DepotConfig config, String adminToken, String metricsRegistry) {
@@ -55,8 +63,11 @@ public class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     storageClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true)
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
-    auth = new Authenticator(vertx, adminToken);
-    UploadHandler uploads = new UploadHandler(vertx, config, storageClient, auth);
+    leader = new LeaderRequests(vertx, config.failoverWindowMs());
+    coordinators = Election.watcher(vertx, CoordinatorVerticle.ELECTION_GROUP, config.heartbeatIntervalMs(), config.nodeExpiryMs());
+    directories = Election.watcher(vertx, DirectoryVerticle.ELECTION_GROUP, config.heartbeatIntervalMs(), config.nodeExpiryMs());
+    auth = new Authenticator(vertx, adminToken, leader);
+    UploadHandler uploads = new UploadHandler(vertx, config, storageClient, auth, leader);
 
     Router router = Router.router(vertx);
     BodyHandler smallJson = BodyHandler.create(false).setBodyLimit(SMALL_BODY_LIMIT);
@@ -72,6 +83,8 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/api/v1/clients").handler(this::clients);
     router.get("/api/v1/stats").handler(this::stats);
     router.get("/api/v1/clocks").handler(this::clocks);
+    router.get("/api/v1/admin/election").handler(this::election);
+    router.post("/api/v1/admin/election").handler(smallJson).handler(this::triggerElection);
     router.get("/health").handler(this::health);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(metricsRegistry));
     router.route("/api/*").handler(this::noSuchEndpoint);
@@ -82,7 +95,8 @@ public class GatewayVerticle extends VerticleBase {
       ApiResponses.fail(ctx, new DepotException(ErrorCode.INTERNAL, "internal error"));
     });
 
-    return DownloadTickets.load(vertx, config.clusterSecret())
+    return Future.all(coordinators.start(), directories.start())
+        .compose(v -> DownloadTickets.load(vertx, config.clusterSecret()))
         .onSuccess(tickets -> downloads = new DownloadHandler(config, storageClient, tickets))
         .compose(t -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true).setHandle100ContinueAutomatically(false))
         .requestHandler(router)
@@ -95,7 +109,7 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return storageClient.close();
+    return Future.join(coordinators.stop(), directories.stop()).eventually(() -> storageClient.close());
   }
 
   /**
@@ -113,7 +127,9 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   private <T> Future<T> ask(String address, JsonObject body) {
-    return vertx.eventBus().<T>request(address, body, new DeliveryOptions().setSendTimeout(120_000))
+    // A replica change waits (bounded) for the copies to exist; everything else answers at once.
+    long attemptMs = Addresses.COORDINATOR_FILE_REPLICAS.equals(address) ? 90_000 : 15_000;
+    return leader.<T>request(address, body, attemptMs)
         .map(m -> m.body())
         .recover(err -> Future.failedFuture(DepotException.from(err)));
   }
@@ -209,24 +225,71 @@ public class GatewayVerticle extends VerticleBase {
         .onFailure(err -> ApiResponses.fail(ctx, err));
   }
 
+  /** Every node the directory knows; the leading coordinator has {@code "leader": true}, and {@code leads} names what each leads. */
   private void nodes(RoutingContext ctx) {
     auth.requireAdmin(ctx)
-        .compose(admin -> this.<JsonObject>ask(Addresses.COORDINATOR_STATS, new JsonObject())
-            .recover(err -> Future.succeededFuture(new JsonObject()))
-            .compose(stats -> this.<JsonObject>ask(Addresses.DIRECTORY_NODES, new JsonObject())
-                .map(nodes -> nodes.put("stats", stats))))
+        .compose(admin -> this.<JsonObject>ask(Addresses.DIRECTORY_NODES, new JsonObject()))
         .onSuccess(nodes -> {
-          JsonObject stats = (JsonObject) nodes.remove("stats");
-          String leader = stats.getString("leader");
+          String coordinator = coordinators.leader().map(Election.Beacon::nodeId).orElse(null);
+          String directory = directories.leader().map(Election.Beacon::nodeId).orElse(null);
           JsonArray out = new JsonArray();
           for (Object o : nodes.getJsonArray("nodes")) {
             JsonObject n = ((JsonObject) o).copy();
-            n.put("leader", n.getString("id").equals(leader));
-            out.add(n);
+            String id = n.getString("id");
+            JsonArray leads = new JsonArray();
+            if (id.equals(coordinator)) {
+              leads.add(DepotConfig.ROLE_COORDINATOR);
+            }
+            if (id.equals(directory)) {
+              leads.add(DepotConfig.ROLE_DIRECTORY);
+            }
+            out.add(n.put("leader", id.equals(coordinator)).put("leads", leads));
           }
           ApiResponses.json(ctx, 200, new JsonObject().put("nodes", out));
         })
         .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  /** The elections as this gateway sees them: candidates, ranks, terms and leaders. */
+  private void election(RoutingContext ctx) {
+    auth.requireAdmin(ctx)
+        .onSuccess(admin -> ApiResponses.json(ctx, 200, elections()))
+        .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  private JsonObject elections() {
+    return new JsonObject().put(DepotConfig.ROLE_COORDINATOR, coordinators.describe())
+        .put(DepotConfig.ROLE_DIRECTORY, directories.describe());
+  }
+
+  /**
+   * Runs a new election in a group ({@code {"group": "coordinator"}} by default): the leader steps down and
+   * the best candidate takes over in a new term. Answers once a leader of a later term is seen (or after
+   * the failover window).
+   */
+  private void triggerElection(RoutingContext ctx) {
+    auth.requireAdmin(ctx).onSuccess(admin -> {
+      JsonObject body = ctx.body().available() ? ctx.body().asJsonObject() : new JsonObject();
+      Object group = body == null ? null : body.getValue("group");
+      Election watched = group == null || DepotConfig.ROLE_COORDINATOR.equals(group) ? coordinators
+          : DepotConfig.ROLE_DIRECTORY.equals(group) ? directories : null;
+      if (watched == null) {
+        ApiResponses.fail(ctx, DepotException.badRequest("'group' must be \"coordinator\" or \"directory\""));
+        return;
+      }
+      long before = watched.term();
+      long started = System.currentTimeMillis();
+      watched.trigger();
+      long timer = vertx.setPeriodic(200, id -> {
+        boolean elected = watched.leader().map(b -> b.term() > before).orElse(false);
+        if (elected || System.currentTimeMillis() - started > config.failoverWindowMs()) {
+          vertx.cancelTimer(id);
+          ApiResponses.json(ctx, elected ? 200 : 503, elections().put("previousTerm", before)
+              .put("electedInMs", System.currentTimeMillis() - started).put("elected", elected));
+        }
+      });
+      ctx.request().connection().closeHandler(v -> vertx.cancelTimer(timer));
+    }).onFailure(err -> ApiResponses.fail(ctx, err));
   }
 
   private void clients(RoutingContext ctx) {

@@ -2,6 +2,7 @@ package depot.gateway;
 
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
+import depot.protocol.LeaderRequests;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
@@ -40,11 +41,13 @@ final class UploadHandler {
 
   private final Vertx vertx;
   private final DepotConfig config;
+  private final LeaderRequests leader;
   private final HttpClient client;
   private final Authenticator auth;
 
-  UploadHandler(Vertx vertx, DepotConfig config, HttpClient client, Authenticator auth) {
+  UploadHandler(Vertx vertx, DepotConfig config, HttpClient client, Authenticator auth, LeaderRequests leader) {
     this.vertx = vertx;
+    this.leader = leader;
     this.config = config;
     this.client = client;
     this.auth = auth;
@@ -147,7 +150,7 @@ final class UploadHandler {
    * without that node, up to {@link #PLACEMENT_ATTEMPTS} times.
    */
   private Future<JsonObject> deposit(RoutingContext ctx, Upload u, int attempt) {
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_BEGIN, describe(u))
+    return leader.<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_BEGIN, describe(u), 10_000)
         .recover(err -> Future.failedFuture(DepotException.from(err)))
         .compose(begun -> {
           JsonObject held = begun.body().getJsonObject("record");
@@ -259,9 +262,14 @@ final class UploadHandler {
       return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
           "only " + stored.size() + " of the required " + quorum + " replicas could be written"));
     }
-    return vertx.eventBus().<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_COMMIT, new JsonObject()
-            .put("uploadId", allocation.getString("uploadId")).put("sha256", sha).put("size", u.size)
-            .put("stored", new JsonArray(stored)))
+    // The commit repeats what the allocation said, so a coordinator that took over meanwhile can complete it.
+    JsonArray nodes = new JsonArray();
+    allocation.getJsonArray("pipeline").forEach(hop -> nodes.add(((JsonObject) hop).getString("nodeId")));
+    JsonObject commit = describe(u).put("uploadId", allocation.getString("uploadId")).put("sha256", sha)
+        .put("blobId", allocation.getString("blobId")).put("replicas", allocation.getInteger("replicas"))
+        .put("nodes", nodes).put("stored", new JsonArray(stored));
+    commit.remove("exclude");
+    return leader.<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_COMMIT, commit, 15_000)
         .map(reply -> reply.body())
         .recover(err -> Future.failedFuture(DepotException.from(err)));
   }

@@ -1,6 +1,7 @@
 package depot.node;
 
 import depot.config.DepotConfig;
+import depot.coordinator.CatalogCopyVerticle;
 import depot.coordinator.CoordinatorVerticle;
 import depot.directory.DirectoryVerticle;
 import depot.gateway.GatewayVerticle;
@@ -66,8 +67,11 @@ public class NodeVerticle extends VerticleBase {
           return identity;
         })
         .compose(id -> deployIf(DepotConfig.ROLE_STORAGE, () -> storage = new StorageVerticle(depot, id.nodeId())))
-        .compose(v -> deployIf(DepotConfig.ROLE_DIRECTORY, () -> new DirectoryVerticle(depot)))
-        .compose(v -> deployIf(DepotConfig.ROLE_COORDINATOR, () -> new CoordinatorVerticle(depot, identity.nodeId())))
+        .compose(v -> deployIf(DepotConfig.ROLE_DIRECTORY, () -> new DirectoryVerticle(depot, identity.nodeId(), identity::rank)))
+        .compose(v -> deployIf(DepotConfig.ROLE_COORDINATOR, () -> new CoordinatorVerticle(depot, identity.nodeId(), identity::rank)))
+        // A coordinator keeps the catalog anyway; a storage node alone keeps a copy on disk.
+        .compose(v -> depot.hasRole(DepotConfig.ROLE_STORAGE) && !depot.hasRole(DepotConfig.ROLE_COORDINATOR)
+            ? vertx.deployVerticle(new CatalogCopyVerticle(depot, identity.nodeId())) : Future.succeededFuture(""))
         .compose(v -> deployIf(DepotConfig.ROLE_GATEWAY, () -> gateway = new GatewayVerticle(depot, adminToken, depot.metricsRegistry())))
         .compose(v -> vertx.deployVerticle(new NodeAgentVerticle(depot, identity, endpoints(),
             () -> storage != null ? storage.store().stats() : Future.succeededFuture(new JsonObject()))))

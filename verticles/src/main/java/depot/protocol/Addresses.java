@@ -35,6 +35,28 @@ public final class Addresses {
   /** Published: file.deposited, file.deleted, file.replicas, replica.added, replica.removed. */
   public static final String COORDINATOR_EVENTS = "depot.coordinator.events";
 
+  // catalog replication: the leading coordinator ships every journaled operation to its followers
+  /** Consumed by the leading coordinator: a follower (standby coordinator or storage node) asks to follow. */
+  public static final String CATALOG_FOLLOW = "depot.catalog.follow";
+  /** Consumed by the leading coordinator: one page of a snapshot a catching-up follower is fetching. */
+  public static final String CATALOG_SNAPSHOT = "depot.catalog.snapshot";
+  /** Per follower: {@code depot.catalog.replica.<nodeId>} takes appended operations, answers status and snapshot pages. */
+  public static final String CATALOG_REPLICA_PREFIX = "depot.catalog.replica.";
+
+  public static String catalogReplica(String nodeId) {
+    return CATALOG_REPLICA_PREFIX + nodeId;
+  }
+
+  // elections: rank-based, one group per role that has a leader
+  /** Per group: {@code depot.election.<group>} carries the candidates' beacons (and election triggers). */
+  public static final String ELECTION_PREFIX = "depot.election.";
+  /** Published: leader.elected {group, leader, term, rank}. */
+  public static final String ELECTION_EVENTS = "depot.election.events";
+
+  public static String election(String group) {
+    return ELECTION_PREFIX + group;
+  }
+
   /** Per storage node: {@code depot.storage.node.<nodeId>} takes delete/replicate/inventory commands. */
   public static final String STORAGE_NODE_PREFIX = "depot.storage.node.";
 

@@ -12,10 +12,14 @@ public enum ErrorCode {
   FORBIDDEN("forbidden", 403),
   NOT_FOUND("not_found", 404),
   DUPLICATE_NAME("duplicate_name", 409),
+  /** Replication out of step (a gap, a stale leader, an unknown session): the sender starts over. */
+  CONFLICT("conflict", 409),
   LENGTH_REQUIRED("length_required", 411),
   RANGE_NOT_SATISFIABLE("range_not_satisfiable", 416),
   INTERNAL("internal", 500),
   UNAVAILABLE("unavailable", 503),
+  /** Sent to a coordinator (or directory) that does not lead (any more): ask again, the leader will answer. */
+  NOT_LEADER("not_leader", 503),
   INSUFFICIENT_STORAGE("insufficient_storage", 507);
 
   private final String code;

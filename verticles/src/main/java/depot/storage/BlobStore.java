@@ -37,6 +37,8 @@ public final class BlobStore {
   private final Path tmp;
   /** Replicas kept as files of their own (large ones). */
   private final Map<String, Long> inventory = new ConcurrentHashMap<>();
+  /** When each replica written since this process started was stored. */
+  private final Map<String, Long> recent = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong fileBytes = new java.util.concurrent.atomic.AtomicLong();
   /** Replicas packed into append-only files (small ones). */
   private final PackStore packs;
@@ -127,6 +129,13 @@ public final class BlobStore {
     return packs.has(blobId);
   }
 
+  /** Replicas stored in the last few minutes: a coordinator may not have committed their deposit yet. */
+  public Set<String> recentlyStored(long withinMs) {
+    long since = System.currentTimeMillis() - withinMs;
+    recent.values().removeIf(at -> at < since);
+    return Set.copyOf(recent.keySet());
+  }
+
   public Set<String> blobIds() {
     Set<String> all = new java.util.HashSet<>(inventory.keySet());
     all.addAll(packs.entries().keySet());
@@ -144,7 +153,7 @@ public final class BlobStore {
 
   /** Stores a small replica in the pack files; durable when the future completes. */
   public Future<Void> commitPacked(BlobManifest manifest, io.vertx.core.buffer.Buffer data) {
-    return packs.put(manifest, data);
+    return packs.put(manifest, data).onSuccess(v -> recent.put(manifest.blobId(), System.currentTimeMillis()));
   }
 
   /** The bytes of a packed replica, verified. */
@@ -193,6 +202,7 @@ public final class BlobStore {
       if (inventory.put(manifest.blobId(), manifest.size()) == null) {
         fileBytes.addAndGet(manifest.size());
       }
+      recent.put(manifest.blobId(), System.currentTimeMillis());
       return null;
     }, false);
   }

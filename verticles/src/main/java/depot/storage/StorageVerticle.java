@@ -38,6 +38,8 @@ import java.util.List;
 public class StorageVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
 
+  private static final long RECENT_MS = 5 * 60_000L;
+
   private final DepotConfig config;
   private final String nodeId;
   private BlobStore store;
@@ -280,7 +282,9 @@ public class StorageVerticle extends VerticleBase {
   private Future<JsonObject> inventory() {
     JsonArray blobs = new JsonArray();
     store.blobIds().forEach(blobs::add);
-    return Future.succeededFuture(new JsonObject().put("node", nodeId).put("blobIds", blobs));
+    // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
+    JsonArray recent = new JsonArray(new java.util.ArrayList<>(store.recentlyStored(RECENT_MS)));
+    return Future.succeededFuture(new JsonObject().put("node", nodeId).put("blobIds", blobs).put("recent", recent));
   }
 
   static void fail(HttpServerResponse resp, DepotException e) {

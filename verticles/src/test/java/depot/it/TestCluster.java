@@ -56,13 +56,35 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /** A cluster with no node yet: the test starts each with its roles ({@code main} must hold the gateway). */
+  public static TestCluster empty(JsonObject overrides) throws Exception {
+    return new TestCluster(Files.createTempDirectory("depot-it-"), overrides);
+  }
+
   private TestCluster boot(int storageNodes) throws Exception {
-    main = startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
+    startNode("main", new JsonArray().add("directory").add("coordinator").add("gateway"));
     for (int i = 1; i <= storageNodes; i++) {
       startNode("storage-" + i, new JsonArray().add("storage"));
     }
     awaitStorageNodes(storageNodes);
+    awaitCoordinatorLeader();
     return this;
+  }
+
+  /** Until a coordinator leads (it listens to the election and waits for copies of the catalog first). */
+  public JsonObject awaitCoordinatorLeader() throws Exception {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (true) {
+      try {
+        return await(anyVertx().eventBus().<JsonObject>request(depot.protocol.Addresses.COORDINATOR_STATS,
+            new JsonObject(), new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(2000))).body();
+      } catch (Exception e) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new IllegalStateException("no coordinator leads after 30 s", e);
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   /**
@@ -122,6 +144,9 @@ public final class TestCluster implements AutoCloseable {
     NodeVerticle node = new NodeVerticle(config);
     await(vertx.deployVerticle(node));
     nodes.put(nodeId, node);
+    if ("main".equals(nodeId)) {
+      main = node;
+    }
     return node;
   }
 
@@ -158,8 +183,13 @@ public final class TestCluster implements AutoCloseable {
   public void awaitStorageNodes(int n) throws Exception {
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
-      JsonObject reply = await(anyVertx().eventBus().<JsonObject>request("depot.directory.nodes", new JsonObject()))
-          .body();
+      JsonObject reply;
+      try {
+        reply = await(anyVertx().eventBus().<JsonObject>request("depot.directory.nodes", new JsonObject())).body();
+      } catch (Exception e) {
+        Thread.sleep(100); // no directory elected yet
+        continue;
+      }
       long up = reply.getJsonArray("nodes").stream().map(o -> (JsonObject) o)
           .filter(o -> "UP".equals(o.getString("status")) && o.getJsonArray("roles").contains("storage")).count();
       if (up >= n) {

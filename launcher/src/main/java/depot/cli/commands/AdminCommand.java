@@ -4,9 +4,9 @@ import depot.cli.CliContext;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
-/** Operator commands: {@code depot admin clocks}. */
+/** Operator commands: {@code depot admin clocks}, {@code depot admin election}. */
 @Command(name = "admin", mixinStandardHelpOptions = true, description = "Operator commands (admin token).",
-    subcommands = {AdminClocksCommand.class})
+    subcommands = {AdminClocksCommand.class, AdminElectionCommand.class})
 public final class AdminCommand implements Callable<Integer> {
   private final CliContext ctx;
 

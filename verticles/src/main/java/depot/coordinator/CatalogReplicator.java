@@ -1,0 +1,228 @@
+package depot.coordinator;
+
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * The leading coordinator's side of catalog replication. Every journaled operation is shipped, in order and
+ * in batches, to each follower (standby coordinators and storage nodes keep a copy of the catalog). An
+ * operation counts as replicated once one in-sync follower has it on disk, so a single lost disk, the
+ * leader's included, never loses an acknowledged change. A follower joins with a snapshot of the applied
+ * state, fetched in pages, followed by every operation after it.
+ */
+final class CatalogReplicator {
+  private static final Logger log = LoggerFactory.getLogger(CatalogReplicator.class);
+  static final int PAGE_OPS = 2000;
+  private static final long SEND_TIMEOUT_MS = 5000;
+  private static final long SESSION_TTL_MS = 120_000;
+
+  private final Vertx vertx;
+  private final Catalog catalog;
+  private final String leaderId;
+  private final long term;
+  private final Map<String, Follower> followers = new HashMap<>();
+  private final Map<String, Snapshot> snapshots = new HashMap<>();
+  /** Operations shipped but not yet applied here: a follower joining now needs them after its snapshot. */
+  private final ArrayDeque<JsonObject> unapplied = new ArrayDeque<>();
+  /** Operations waiting for a follower's acknowledgement, by Lamport stamp. */
+  private final TreeMap<Long, Promise<Void>> waiting = new TreeMap<>();
+  private boolean stopped;
+
+  private static final class Follower {
+    final String nodeId;
+    final String session;
+    long lastSent;
+    long acked;
+    boolean inSync;
+    boolean sending;
+    List<JsonObject> queue = new ArrayList<>();
+
+    Follower(String nodeId, String session, long lastSent) {
+      this.nodeId = nodeId;
+      this.session = session;
+      this.lastSent = lastSent;
+    }
+  }
+
+  private record Snapshot(List<JsonObject> ops, long expiresAt) {}
+
+  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term) {
+    this.vertx = vertx;
+    this.catalog = catalog;
+    this.leaderId = leaderId;
+    this.term = term;
+  }
+
+  /** Ships a stamped operation; completes when a follower holds it durably (at once if none is in sync). */
+  Future<Void> replicate(JsonObject op) {
+    if (stopped) {
+      return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
+    }
+    unapplied.add(op);
+    for (Follower f : followers.values()) {
+      f.queue.add(op);
+      flush(f);
+    }
+    if (followers.values().stream().noneMatch(f -> f.inSync)) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    waiting.put(op.getLong("lamport"), p);
+    return p.future();
+  }
+
+  /** The operation is now applied to the leader's catalog: it is part of any later snapshot. */
+  void applied(long lamport) {
+    while (!unapplied.isEmpty() && unapplied.peekFirst().getLong("lamport") <= lamport) {
+      unapplied.pollFirst();
+    }
+  }
+
+  long inSyncFollowers() {
+    return followers.values().stream().filter(f -> f.inSync).count();
+  }
+
+  JsonObject describe() {
+    JsonArray out = new JsonArray();
+    followers.values().forEach(f -> out.add(new JsonObject().put("nodeId", f.nodeId).put("inSync", f.inSync)
+        .put("acked", f.acked).put("queued", f.queue.size())));
+    return new JsonObject().put("followers", out);
+  }
+
+  /**
+   * A follower's periodic request: {@code {nodeId, session, lamport}}. A follower already being fed in this
+   * session hears whether it is in sync; any other starts a new session with a snapshot to fetch.
+   */
+  JsonObject follow(JsonObject req) {
+    String nodeId = req.getString("nodeId");
+    if (nodeId == null || nodeId.isBlank()) {
+      throw DepotException.badRequest("'nodeId' is required");
+    }
+    JsonObject reply = new JsonObject().put("leader", leaderId).put("term", term);
+    Follower known = followers.get(nodeId);
+    if (known != null && known.session.equals(req.getString("session"))) {
+      if (!known.inSync && !known.sending && known.queue.isEmpty() && req.getLong("lamport", -1L) == known.lastSent) {
+        markInSync(known, known.lastSent);
+      }
+      return reply.put("session", known.session).put("inSync", known.inSync);
+    }
+    String session = UUID.randomUUID().toString();
+    List<JsonObject> ops = catalog.toOps();
+    long at = catalog.appliedLamport();
+    Follower f = new Follower(nodeId, session, at);
+    f.queue.addAll(unapplied);
+    followers.put(nodeId, f);
+    snapshots.put(session, new Snapshot(ops, System.currentTimeMillis() + SESSION_TTL_MS));
+    snapshots.values().removeIf(s -> s.expiresAt() < System.currentTimeMillis());
+    log.info("{} follows the catalog from a snapshot of {} operations at lamport {}", nodeId, ops.size(), at);
+    flush(f);
+    return reply.put("session", session).put("inSync", false).put("snapshotLamport", at)
+        .put("pages", (ops.size() + PAGE_OPS - 1) / PAGE_OPS);
+  }
+
+  JsonObject page(JsonObject req) {
+    Snapshot s = snapshots.get(req.getString("session", ""));
+    if (s == null) {
+      throw DepotException.notFound("no such snapshot session (expired?)");
+    }
+    return pageOf(s.ops(), req.getInteger("page", 0));
+  }
+
+  static JsonObject pageOf(List<JsonObject> ops, int page) {
+    int from = page * PAGE_OPS;
+    if (page < 0 || from > ops.size()) {
+      throw DepotException.badRequest("no page " + page);
+    }
+    return new JsonObject().put("ops", new JsonArray(new ArrayList<>(ops.subList(from, Math.min(ops.size(), from + PAGE_OPS)))));
+  }
+
+  /** Stops shipping; operations still waiting fail (the caller hears a clear error, the next leader decides). */
+  void stop() {
+    stopped = true;
+    DepotException gone = new DepotException(ErrorCode.NOT_LEADER, "the coordinator lost the lead; retry");
+    waiting.values().forEach(p -> p.tryFail(gone));
+    waiting.clear();
+    followers.clear();
+    snapshots.clear();
+  }
+
+  private void flush(Follower f) {
+    if (f.sending || f.queue.isEmpty() || stopped) {
+      return;
+    }
+    List<JsonObject> batch = f.queue;
+    f.queue = new ArrayList<>();
+    f.sending = true;
+    long prev = f.lastSent;
+    f.lastSent = batch.get(batch.size() - 1).getLong("lamport");
+    JsonObject msg = new JsonObject().put("action", "append").put("term", term).put("leader", leaderId)
+        .put("session", f.session).put("prev", prev).put("ops", new JsonArray(batch));
+    vertx.eventBus().<JsonObject>request(Addresses.catalogReplica(f.nodeId), msg,
+            new DeliveryOptions().setSendTimeout(SEND_TIMEOUT_MS))
+        .onComplete(ar -> {
+          f.sending = false;
+          if (followers.get(f.nodeId) != f) {
+            return; // replaced by a newer session meanwhile
+          }
+          if (ar.failed()) {
+            log.warn("catalog follower {} dropped: {}", f.nodeId, ar.cause().getMessage());
+            followers.remove(f.nodeId);
+            release();
+            return;
+          }
+          Long durable = ar.result().body().getLong("lamport");
+          if (durable != null) {
+            markInSync(f, durable);
+          }
+          flush(f);
+        });
+  }
+
+  private void markInSync(Follower f, long durable) {
+    if (!f.inSync) {
+      log.info("catalog follower {} is in sync at lamport {}", f.nodeId, durable);
+    }
+    f.inSync = true;
+    f.acked = Math.max(f.acked, durable);
+    release();
+  }
+
+  /** Completes every waiting operation some in-sync follower holds (all of them if none is in sync). */
+  private void release() {
+    long best = -1;
+    boolean any = false;
+    for (Follower f : followers.values()) {
+      if (f.inSync) {
+        any = true;
+        best = Math.max(best, f.acked);
+      }
+    }
+    Iterator<Map.Entry<Long, Promise<Void>>> it = waiting.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, Promise<Void>> e = it.next();
+      if (any && e.getKey() > best) {
+        break;
+      }
+      e.getValue().tryComplete();
+      it.remove();
+    }
+  }
+}
