@@ -210,7 +210,7 @@ public class DirectoryVerticle extends VerticleBase {
     requireType(body, "host", String.class, "a string");
     requireType(body, "stats", JsonObject.class, "an object");
     String instance = body.getString("instance", "");
-    return vertx.sharedData().getLockWithTimeout("depot.directory.name." + name, 10_000)
+    return ClusterLocks.acquire(vertx, "depot.directory.name." + name, 10_000)
         .compose(lock -> doRegister(name, instance, body).andThen(ar -> lock.release()));
   }
 
@@ -269,7 +269,7 @@ public class DirectoryVerticle extends VerticleBase {
    * serializes assignments, so a claim and a fresh assignment never hand out the same number.
    */
   private Future<Integer> assignRank(String name, int claimed) {
-    return vertx.sharedData().getLockWithTimeout("depot.directory.rank-lock", 10_000)
+    return ClusterLocks.acquire(vertx, "depot.directory.rank-lock", 10_000)
         .compose(lock -> assignRankLocked(name, claimed).andThen(ar -> lock.release()));
   }
 

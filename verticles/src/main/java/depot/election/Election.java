@@ -158,7 +158,8 @@ public final class Election {
   }
 
   private Beacon self() {
-    boolean eligible = leading || candidate.inSync() || peers.values().stream().noneMatch(Beacon::leader);
+    // Out of step, a candidate may still lead when nobody does, but only after listening long enough to know.
+    boolean eligible = leading || candidate.inSync() || listened() && peers.values().stream().noneMatch(Beacon::leader);
     return new Beacon(nodeId, rank.getAsInt(), leading ? term : highestTerm, leading, eligible,
         candidate.progress(), System.currentTimeMillis());
   }
@@ -216,11 +217,14 @@ public final class Election {
       }
       return;
     }
-    // A newcomer listens for a while first, so it does not claim the lead over a leader it has not heard yet.
-    boolean listened = System.currentTimeMillis() - startedAt >= 2 * intervalMs;
-    if (listened && claim.isEmpty() && me.eligible() && best.isEmpty()) {
+    if (listened() && claim.isEmpty() && me.eligible() && best.isEmpty()) {
       takeOver(highestTerm + 1);
     }
+  }
+
+  /** A newcomer listens for a while first, so it does not claim the lead over a leader it has not heard yet. */
+  private boolean listened() {
+    return System.currentTimeMillis() - startedAt >= 2 * intervalMs;
   }
 
   private void takeOver(long newTerm) {
