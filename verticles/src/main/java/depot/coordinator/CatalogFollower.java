@@ -27,6 +27,11 @@ import java.util.List;
 public final class CatalogFollower {
   private static final Logger log = LoggerFactory.getLogger(CatalogFollower.class);
   private static final long FOLLOW_TIMEOUT_MS = 3000;
+  /**
+   * A page is served from the leader's memory in milliseconds; a request the leader dropped while handing
+   * over must not keep this copy from following the next leader for long.
+   */
+  private static final long PAGE_TIMEOUT_MS = 5000;
 
   /** What this node does with the operations besides journaling them. */
   public interface Replica {
@@ -162,7 +167,7 @@ public final class CatalogFollower {
       return Future.succeededFuture(into);
     }
     return vertx.eventBus().<JsonObject>request(Addresses.CATALOG_SNAPSHOT, new JsonObject().put("session", s).put("page", page),
-            new DeliveryOptions().setSendTimeout(30_000))
+            new DeliveryOptions().setSendTimeout(PAGE_TIMEOUT_MS))
         .compose(reply -> {
           reply.body().getJsonArray("ops").forEach(o -> into.add((JsonObject) o));
           return fetch(s, page + 1, pages, into);

@@ -27,12 +27,19 @@ import java.util.UUID;
  * operation counts as replicated once one in-sync follower has it on disk, so a single lost disk, the
  * leader's included, never loses an acknowledged change. A follower joins with a snapshot of the applied
  * state, fetched in pages, followed by every operation after it.
+ *
+ * <p>Until a follower is first in step, the leader's own fsync acknowledges (a cluster with no copies yet
+ * must still work). Once one has been, a leader that loses every follower (cut off from the cluster, say)
+ * no longer acknowledges on its own: such an operation waits for a copy to catch up and fails as
+ * unavailable after {@link #ORPHAN_WAIT_MS} (10 s), since a leader elected on the other side would not have it.
  */
 final class CatalogReplicator {
   private static final Logger log = LoggerFactory.getLogger(CatalogReplicator.class);
   static final int PAGE_OPS = 2000;
   private static final long SEND_TIMEOUT_MS = 5000;
   private static final long SESSION_TTL_MS = 120_000;
+  static final long ORPHAN_WAIT_MS = 10_000;
+  private final long orphanWaitMs;
 
   private final Vertx vertx;
   private final Catalog catalog;
@@ -43,8 +50,11 @@ final class CatalogReplicator {
   /** Operations shipped but not yet applied here: a follower joining now needs them after its snapshot. */
   private final ArrayDeque<JsonObject> unapplied = new ArrayDeque<>();
   /** Operations waiting for a follower's acknowledgement, by Lamport stamp. */
-  private final TreeMap<Long, Promise<Void>> waiting = new TreeMap<>();
+  private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
+  private long sweeper = -1;
   private boolean stopped;
+  /** Whether a follower has been in step during this term (from then on, no acknowledgement without one). */
+  private boolean hadCopy;
 
   private static final class Follower {
     final String nodeId;
@@ -64,14 +74,21 @@ final class CatalogReplicator {
 
   private record Snapshot(List<JsonObject> ops, long expiresAt) {}
 
+  private record Waiting(Promise<Void> promise, long since) {}
+
   CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term) {
+    this(vertx, catalog, leaderId, term, ORPHAN_WAIT_MS);
+  }
+
+  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term, long orphanWaitMs) {
+    this.orphanWaitMs = orphanWaitMs;
     this.vertx = vertx;
     this.catalog = catalog;
     this.leaderId = leaderId;
     this.term = term;
   }
 
-  /** Ships a stamped operation; completes when a follower holds it durably (at once if none is in sync). */
+  /** Ships a stamped operation; completes when a follower holds it durably (at once if none ever was in sync). */
   Future<Void> replicate(JsonObject op) {
     if (stopped) {
       return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
@@ -81,12 +98,15 @@ final class CatalogReplicator {
       f.queue.add(op);
       flush(f);
     }
-    if (followers.values().stream().noneMatch(f -> f.inSync)) {
+    if (!hadCopy) {
       return Future.succeededFuture();
     }
-    Promise<Void> p = Promise.promise();
-    waiting.put(op.getLong("lamport"), p);
-    return p.future();
+    Waiting w = new Waiting(Promise.promise(), System.currentTimeMillis());
+    waiting.put(op.getLong("lamport"), w);
+    if (sweeper < 0) {
+      sweeper = vertx.setPeriodic(Math.max(10, orphanWaitMs / 10), t -> failOrphans());
+    }
+    return w.promise().future();
   }
 
   /** The operation is now applied to the leader's catalog: it is part of any later snapshot. */
@@ -158,8 +178,11 @@ final class CatalogReplicator {
   void stop() {
     stopped = true;
     DepotException gone = new DepotException(ErrorCode.NOT_LEADER, "the coordinator lost the lead; retry");
-    waiting.values().forEach(p -> p.tryFail(gone));
+    waiting.values().forEach(w -> w.promise().tryFail(gone));
     waiting.clear();
+    if (sweeper >= 0) {
+      vertx.cancelTimer(sweeper);
+    }
     followers.clear();
     snapshots.clear();
   }
@@ -201,28 +224,45 @@ final class CatalogReplicator {
       log.info("catalog follower {} is in sync at lamport {}", f.nodeId, durable);
     }
     f.inSync = true;
+    hadCopy = true;
     f.acked = Math.max(f.acked, durable);
     release();
   }
 
-  /** Completes every waiting operation some in-sync follower holds (all of them if none is in sync). */
+  /** Completes every waiting operation some in-sync follower holds. */
   private void release() {
     long best = -1;
-    boolean any = false;
     for (Follower f : followers.values()) {
       if (f.inSync) {
-        any = true;
         best = Math.max(best, f.acked);
       }
     }
-    Iterator<Map.Entry<Long, Promise<Void>>> it = waiting.entrySet().iterator();
+    Iterator<Map.Entry<Long, Waiting>> it = waiting.entrySet().iterator();
     while (it.hasNext()) {
-      Map.Entry<Long, Promise<Void>> e = it.next();
-      if (any && e.getKey() > best) {
+      Map.Entry<Long, Waiting> e = it.next();
+      if (e.getKey() > best) {
         break;
       }
-      e.getValue().tryComplete();
+      e.getValue().promise().tryComplete();
       it.remove();
+    }
+  }
+
+  /** An operation no copy has taken within the orphan wait is not acknowledged: its caller hears so. */
+  private void failOrphans() {
+    long now = System.currentTimeMillis();
+    Iterator<Waiting> it = waiting.values().iterator();
+    while (it.hasNext()) {
+      Waiting w = it.next();
+      if (now - w.since() >= orphanWaitMs) {
+        w.promise().tryFail(new DepotException(ErrorCode.UNAVAILABLE,
+            "no copy of the catalog took this change in time; it is not acknowledged, retry"));
+        it.remove();
+      }
+    }
+    if (waiting.isEmpty()) {
+      vertx.cancelTimer(sweeper);
+      sweeper = -1;
     }
   }
 }

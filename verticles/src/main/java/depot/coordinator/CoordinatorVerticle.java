@@ -311,11 +311,14 @@ public class CoordinatorVerticle extends VerticleBase {
     }
     long lamport = catalog.tick();
     op.put("lamport", lamport).put("term", term).put("ts", System.currentTimeMillis());
-    return Future.all(journal.append(op), shipping.replicate(op)).map(v -> {
+    Future<Void> copied = shipping.replicate(op);
+    // Applied once on the leader's disk, so memory matches the journal; acknowledged only once a copy has it
+    // too. A change no copy took is answered as an error (it may survive or not, like any unacknowledged one).
+    return journal.append(op).map(v -> {
       JsonObject result = catalog.apply(op);
       shipping.applied(lamport);
       return result;
-    });
+    }).compose(result -> copied.map(result));
   }
 
   // ---- nodes ----

@@ -225,7 +225,7 @@ class FailoverIT {
     assertEveryDepositRetrieves();
     deposit("after-rebuild.bin", 50_000);
     // The rebuilt leader leads in a later term than any copy has seen, so the copies follow it again.
-    long deadline = System.currentTimeMillis() + 10_000;
+    long deadline = System.currentTimeMillis() + 20_000;
     long inSync = 0;
     while (inSync < 3 && System.currentTimeMillis() < deadline) {
       inSync = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/stats").body()).getLong("catalogFollowersInSync", 0L);
@@ -236,6 +236,41 @@ class FailoverIT {
 
   @Test
   @Order(6)
+  void oldCoordinatorsThatReturnBringBackNothingDeletedOrReplaced() throws Exception {
+    // coord-a and coord-b were stopped with catalogs of an older term; meanwhile one file goes and one changes.
+    assertEquals(204, api.delete(token, "before-0.bin").statusCode());
+    deposited.remove("before-0.bin");
+    byte[] replaced = new byte[70_000];
+    new Random(99).nextBytes(replaced);
+    HttpResponse<String> r = api.deposit(token, "before-1.bin", replaced, 2, null);
+    assertEquals(201, r.statusCode(), r.body());
+    assertEquals(2, new JsonObject(r.body()).getInteger("version"));
+    deposited.put("before-1.bin", replaced);
+    cluster.startNode("coord-a", new JsonArray().add("coordinator"));
+    cluster.startNode("coord-b", new JsonArray().add("coordinator"));
+    long deadline = System.currentTimeMillis() + 20_000;
+    long inSync = 0;
+    while (inSync < 5 && System.currentTimeMillis() < deadline) {
+      inSync = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/stats").body()).getLong("catalogFollowersInSync", 0L);
+      Thread.sleep(100);
+    }
+    assertEquals(5, inSync, "three storage nodes and the two returning coordinators follow the leader");
+    // Now the returning ones must lead: whatever they had on disk, they serve the current catalog.
+    cluster.stopNode("coord-c");
+    String leader = awaitLeader("coordinator", null, 10_000);
+    assertTrue(List.of("coord-a", "coord-b").contains(leader), leader);
+    HttpResponse<String> gone = api.get(token, "/api/v1/files/before-0.bin/meta");
+    assertEquals(404, gone.statusCode(), "a deleted file came back: " + gone.body());
+    JsonObject meta = new JsonObject(api.get(token, "/api/v1/files/before-1.bin/meta").body());
+    assertEquals(2, meta.getInteger("version"), meta.encode());
+    assertEquals(Api.sha256(replaced), meta.getString("sha256"));
+    HttpResponse<String> list = api.get(token, "/api/v1/files?limit=1000");
+    assertEquals(deposited.size(), new JsonObject(list.body()).getInteger("total"), list.body());
+    assertEveryDepositRetrieves();
+  }
+
+  @Test
+  @Order(7)
   void whenTheLeadingDirectoryDiesTheOtherTakesOverAndStillDetectsDeadNodes() throws Exception {
     String old = awaitLeader("directory", null, 1000);
     String standby = old.equals("dir-a") ? "dir-b" : "dir-a";

@@ -1,0 +1,134 @@
+package depot.coordinator;
+
+import depot.protocol.Addresses;
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The acknowledgement rule of catalog replication, on a real (local) event bus with a follower that answers
+ * the leader's batches: no acknowledgement without a copy once a copy has been in step.
+ */
+class CatalogReplicatorTest {
+  static final long ORPHAN_WAIT = 300;
+
+  Vertx vertx;
+  CatalogReplicator replicator;
+  final List<Long> received = new CopyOnWriteArrayList<>();
+  MessageConsumer<JsonObject> follower;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    onLoop(() -> {
+      replicator = new CatalogReplicator(vertx, new Catalog(), "leader", 1, ORPHAN_WAIT);
+      return Future.succeededFuture();
+    });
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  <T> T onLoop(Supplier<Future<T>> action) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    vertx.runOnContext(v -> action.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        result.complete(ar.result());
+      } else {
+        result.completeExceptionally(ar.cause());
+      }
+    }));
+    return result.get(10, TimeUnit.SECONDS);
+  }
+
+  static JsonObject op(long lamport) {
+    return new JsonObject().put("type", "test").put("lamport", lamport).put("term", 1);
+  }
+
+  /** A follower on the event bus that keeps every batch and answers the last Lamport stamp it holds. */
+  void startFollower() throws Exception {
+    follower = vertx.eventBus().consumer(Addresses.catalogReplica("f1"), msg -> {
+      JsonArray ops = msg.body().getJsonArray("ops");
+      long last = ops.getJsonObject(ops.size() - 1).getLong("lamport");
+      ops.forEach(o -> received.add(((JsonObject) o).getLong("lamport")));
+      msg.reply(new JsonObject().put("lamport", last));
+    });
+    onLoop(() -> follower.completion());
+    JsonObject first = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f1"))));
+    // Like a real follower: it asks again (with what it holds) until the leader counts it in step.
+    JsonObject again = first;
+    for (int i = 0; i < 50 && !again.getBoolean("inSync"); i++) {
+      Thread.sleep(20);
+      long holds = received.isEmpty() ? first.getLong("snapshotLamport") : received.get(received.size() - 1);
+      again = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f1")
+          .put("session", first.getString("session")).put("lamport", holds))));
+    }
+    assertTrue(again.getBoolean("inSync"), again.encode());
+  }
+
+  @Test
+  void withoutAnyCopyYetTheLeadersOwnDiskAcknowledges() throws Exception {
+    onLoop(() -> replicator.replicate(op(1)));
+  }
+
+  @Test
+  void anOperationIsAcknowledgedOnceTheFollowerHoldsIt() throws Exception {
+    startFollower();
+    onLoop(() -> replicator.replicate(op(1)));
+    assertEquals(List.of(1L), received);
+  }
+
+  @Test
+  void aLeaderThatLostEveryCopyDoesNotAcknowledgeOnItsOwn() throws Exception {
+    startFollower();
+    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> follower.unregister());
+    long started = System.currentTimeMillis();
+    ExecutionException failed = assertThrows(ExecutionException.class, () -> onLoop(() -> replicator.replicate(op(2))));
+    assertTrue(System.currentTimeMillis() - started >= ORPHAN_WAIT, "not before the orphan wait");
+    DepotException cause = assertInstanceOf(DepotException.class, failed.getCause());
+    assertEquals(ErrorCode.UNAVAILABLE, cause.code());
+    assertFalse(received.contains(2L));
+  }
+
+  @Test
+  void aFollowerThatComesBackCarriesTheWaitingOperation() throws Exception {
+    startFollower();
+    onLoop(() -> follower.unregister());
+    // Shipped to nobody reachable: the follower is dropped and the operation waits for a copy.
+    CompletableFuture<Void> pending = new CompletableFuture<>();
+    vertx.runOnContext(v -> replicator.replicate(op(1)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        pending.complete(null);
+      } else {
+        pending.completeExceptionally(ar.cause());
+      }
+    }));
+    Thread.sleep(50);
+    startFollower();
+    pending.get(5, TimeUnit.SECONDS);
+    assertTrue(received.contains(1L), "the rejoining follower got the waiting operation: " + received);
+  }
+}
