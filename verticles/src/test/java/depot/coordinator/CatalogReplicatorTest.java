@@ -3,6 +3,7 @@ package depot.coordinator;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
+import depot.testing.OnLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -51,16 +52,8 @@ class CatalogReplicatorTest {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  <T> T onLoop(Supplier<Future<T>> action) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    vertx.runOnContext(v -> action.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    return result.get(10, TimeUnit.SECONDS);
+  <T> T onLoop(java.util.function.Supplier<Future<T>> action) throws Exception {
+    return OnLoop.run(vertx, action);
   }
 
   static JsonObject op(long lamport) {

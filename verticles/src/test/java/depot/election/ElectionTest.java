@@ -1,5 +1,6 @@
 package depot.election;
 
+import depot.testing.OnLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -8,7 +9,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -82,15 +82,7 @@ class ElectionTest {
   }
 
   <T> T onLoop(java.util.function.Supplier<Future<T>> action) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    vertx.runOnContext(v -> action.get().onComplete(ar -> {
-      if (ar.succeeded()) {
-        result.complete(ar.result());
-      } else {
-        result.completeExceptionally(ar.cause());
-      }
-    }));
-    return result.get(10, TimeUnit.SECONDS);
+    return OnLoop.run(vertx, action);
   }
 
   static void await(String what, BooleanSupplier condition) throws InterruptedException {

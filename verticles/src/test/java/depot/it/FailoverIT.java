@@ -112,6 +112,17 @@ class FailoverIT {
     return name;
   }
 
+  /** How many catalog copies the leader counts in step, once that is {@code wanted} (or after 20 s). */
+  static long awaitFollowersInSync(long wanted) throws Exception {
+    long deadline = System.currentTimeMillis() + 20_000;
+    long inSync = 0;
+    while (inSync < wanted && System.currentTimeMillis() < deadline) {
+      inSync = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/stats").body()).getLong("catalogFollowersInSync", 0L);
+      Thread.sleep(100);
+    }
+    return inSync;
+  }
+
   static void assertEveryDepositRetrieves() throws Exception {
     for (Map.Entry<String, byte[]> e : deposited.entrySet()) {
       HttpResponse<byte[]> got = api.retrieve(token, e.getKey());
@@ -225,13 +236,7 @@ class FailoverIT {
     assertEveryDepositRetrieves();
     deposit("after-rebuild.bin", 50_000);
     // The rebuilt leader leads in a later term than any copy has seen, so the copies follow it again.
-    long deadline = System.currentTimeMillis() + 20_000;
-    long inSync = 0;
-    while (inSync < 3 && System.currentTimeMillis() < deadline) {
-      inSync = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/stats").body()).getLong("catalogFollowersInSync", 0L);
-      Thread.sleep(100);
-    }
-    assertEquals(3, inSync, "the three storage nodes follow the rebuilt catalog");
+    assertEquals(3, awaitFollowersInSync(3), "the three storage nodes follow the rebuilt catalog");
   }
 
   @Test
@@ -248,13 +253,7 @@ class FailoverIT {
     deposited.put("before-1.bin", replaced);
     cluster.startNode("coord-a", new JsonArray().add("coordinator"));
     cluster.startNode("coord-b", new JsonArray().add("coordinator"));
-    long deadline = System.currentTimeMillis() + 20_000;
-    long inSync = 0;
-    while (inSync < 5 && System.currentTimeMillis() < deadline) {
-      inSync = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/stats").body()).getLong("catalogFollowersInSync", 0L);
-      Thread.sleep(100);
-    }
-    assertEquals(5, inSync, "three storage nodes and the two returning coordinators follow the leader");
+    assertEquals(5, awaitFollowersInSync(5), "three storage nodes and the two returning coordinators follow the leader");
     // Now the returning ones must lead: whatever they had on disk, they serve the current catalog.
     cluster.stopNode("coord-c");
     String leader = awaitLeader("coordinator", null, 10_000);
