@@ -45,6 +45,12 @@ final class CatalogReplicator {
   /** Operations waiting for a follower's acknowledgement, by Lamport stamp. */
   private final TreeMap<Long, Promise<Void>> waiting = new TreeMap<>();
   private boolean stopped;
+  /**
+   * Until then (just after taking the lead) an operation waits for a follower even while none is in sync:
+   * the followers of the previous leader join within a few intervals, and an operation acknowledged on the
+   * new leader's disk alone would be lost if it died at once.
+   */
+  private final long aloneFrom;
 
   private static final class Follower {
     final String nodeId;
@@ -64,14 +70,20 @@ final class CatalogReplicator {
 
   private record Snapshot(List<JsonObject> ops, long expiresAt) {}
 
-  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term) {
+  /** @param followerGraceMs how long a new leader waits for a first follower before it acknowledges alone */
+  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term, long followerGraceMs) {
     this.vertx = vertx;
     this.catalog = catalog;
     this.leaderId = leaderId;
     this.term = term;
+    this.aloneFrom = System.currentTimeMillis() + followerGraceMs;
+    vertx.setTimer(Math.max(1, followerGraceMs), id -> release());
   }
 
-  /** Ships a stamped operation; completes when a follower holds it durably (at once if none is in sync). */
+  /**
+   * Ships a stamped operation; completes when a follower holds it durably (at once if none is in sync, once
+   * the grace period of a new leader is over).
+   */
   Future<Void> replicate(JsonObject op) {
     if (stopped) {
       return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
@@ -81,7 +93,7 @@ final class CatalogReplicator {
       f.queue.add(op);
       flush(f);
     }
-    if (followers.values().stream().noneMatch(f -> f.inSync)) {
+    if (followers.values().stream().noneMatch(f -> f.inSync) && alone()) {
       return Future.succeededFuture();
     }
     Promise<Void> p = Promise.promise();
@@ -205,8 +217,18 @@ final class CatalogReplicator {
     release();
   }
 
-  /** Completes every waiting operation some in-sync follower holds (all of them if none is in sync). */
+  private boolean alone() {
+    return System.currentTimeMillis() >= aloneFrom;
+  }
+
+  /**
+   * Completes every waiting operation some in-sync follower holds (all of them if none is in sync and the
+   * grace period is over).
+   */
   private void release() {
+    if (stopped) {
+      return;
+    }
     long best = -1;
     boolean any = false;
     for (Follower f : followers.values()) {
@@ -218,7 +240,7 @@ final class CatalogReplicator {
     Iterator<Map.Entry<Long, Promise<Void>>> it = waiting.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<Long, Promise<Void>> e = it.next();
-      if (any && e.getKey() > best) {
+      if (any ? e.getKey() > best : !alone()) {
         break;
       }
       e.getValue().tryComplete();

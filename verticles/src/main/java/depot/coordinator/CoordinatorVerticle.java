@@ -55,6 +55,9 @@ public class CoordinatorVerticle extends VerticleBase {
   /** Set while leading: ships operations to the followers. */
   private CatalogReplicator replicator;
   private long term;
+  /** Where this leader's catalog stood once it had caught up and took the lead (term, Lamport stamp). */
+  private long tookOverAtTerm;
+  private long tookOverAtLamport;
   private long firstLeadAttempt;
   private CatalogJournal journal;
   private ReplicaKeeper keeper;
@@ -155,7 +158,9 @@ public class CoordinatorVerticle extends VerticleBase {
       // Terms only grow, also across restarts: followers refuse a leader of a term they have seen pass.
       long newTerm = Math.max(proposedTerm, Math.max(latestTerm, catalog.appliedTerm()) + 1);
       term = newTerm;
-      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm);
+      tookOverAtTerm = catalog.appliedTerm();
+      tookOverAtLamport = catalog.appliedLamport();
+      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm, 5 * config.heartbeatIntervalMs());
       keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
           () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
           2 * config.nodeExpiryMs());
@@ -272,13 +277,29 @@ public class CoordinatorVerticle extends VerticleBase {
 
   /** A follower asks to follow; one whose copy goes further than this leader's makes it rebuild from that copy. */
   private Future<JsonObject> follow(JsonObject req) {
-    if (ahead(req, catalog.appliedTerm(), catalog.appliedLamport())) {
+    if (followerAhead(req.getLong("term", 0L), req.getLong("lamport", 0L), term, catalog.lamport(),
+        tookOverAtTerm, tookOverAtLamport)) {
       log.warn("{}'s copy of the catalog (term {}, lamport {}) is ahead of the leader's: re-running the election",
           req.getString("nodeId"), req.getLong("term"), req.getLong("lamport"));
       election.trigger();
       return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("term", term));
     }
     return Future.succeededFuture(replicator.follow(req));
+  }
+
+  /**
+   * Whether a follower's copy holds operations this leader never had. The leader ships each operation
+   * before it applies it (both happen once the leader's and a follower's disks have it), so a follower in
+   * step is often a little past the leader's applied state: that is not ahead. Ahead is a copy beyond what
+   * this leader issued in its own term ({@code issuedLamport}), of a later term, or beyond the state of an
+   * earlier term this leader took over with.
+   */
+  static boolean followerAhead(long followerTerm, long followerLamport, long leaderTerm, long issuedLamport,
+                               long tookOverAtTerm, long tookOverAtLamport) {
+    if (followerTerm >= leaderTerm) {
+      return followerTerm > leaderTerm || followerLamport > issuedLamport;
+    }
+    return followerTerm > tookOverAtTerm || followerTerm == tookOverAtTerm && followerLamport > tookOverAtLamport;
   }
 
   private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
@@ -354,6 +375,7 @@ public class CoordinatorVerticle extends VerticleBase {
       StorageNode known = storageNodes.get(id);
       if (known != null && "node.down".equals(type)) {
         storageNodes.put(known.id(), new StorageNode(known.id(), known.host(), known.url(), false, known.diskFree()));
+        keeper.nodeDown(known.id());
         keeper.wakeAll();
       }
       boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);

@@ -33,6 +33,8 @@ class ElectionTest {
     boolean inSync = true;
     int takeOvers;
     int stepDowns;
+    /** How long a takeover takes (catching up the catalog); 0: at once. */
+    long takeOverMs;
     Election election;
 
     Node(String id, int rank) {
@@ -43,7 +45,12 @@ class ElectionTest {
     @Override
     public Future<Long> takeOver(long proposedTerm) {
       takeOvers++;
-      return Future.succeededFuture(proposedTerm);
+      if (takeOverMs == 0) {
+        return Future.succeededFuture(proposedTerm);
+      }
+      io.vertx.core.Promise<Long> done = io.vertx.core.Promise.promise();
+      Vertx.currentContext().owner().setTimer(takeOverMs, id -> done.complete(proposedTerm));
+      return done.future();
     }
 
     @Override
@@ -74,7 +81,11 @@ class ElectionTest {
   }
 
   Node start(String id, int rank) throws Exception {
-    Node n = new Node(id, rank);
+    return start(new Node(id, rank));
+  }
+
+  Node start(Node n) throws Exception {
+    String id = n.id;
     n.election = new Election(vertx, "test", id, () -> n.rank, n, INTERVAL, EXPIRY);
     onLoop(() -> n.election.start());
     nodes.add(n);
@@ -151,6 +162,25 @@ class ElectionTest {
     await("b leads", () -> high.election.leading());
     assertFalse(low.election.leading());
     assertEquals(1, low.stepDowns);
+  }
+
+  @Test
+  void aCandidateTakingOverClaimsTheLeadSoNoOtherTakesOverMeanwhile() throws Exception {
+    // a decides first, and its takeover (catching up the catalog) lasts; b, of higher rank, comes to decide
+    // while it runs. Only once a leads (and b is in sync) does b take over, by a handover.
+    Node low = new Node("a", 1);
+    low.takeOverMs = 10 * INTERVAL;
+    start(low);
+    await("a takes over", () -> low.takeOvers == 1);
+    Node high = start("b", 3);
+    high.inSync = false;
+    Thread.sleep(6 * INTERVAL);
+    assertEquals(0, high.takeOvers, "b took over while a was taking over");
+    await("a leads", () -> low.election.leading());
+    assertEquals(0, high.takeOvers);
+    high.inSync = true;
+    await("b leads", () -> high.election.leading());
+    assertFalse(low.election.leading());
   }
 
   @Test
