@@ -73,6 +73,8 @@ class ChaosIT {
   final List<Acked> acked = Collections.synchronizedList(new ArrayList<>());
   final List<Fault> faults = new CopyOnWriteArrayList<>();
   final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
+  /** The first message seen for each cause of failure. */
+  final Map<String, String> failureSamples = new ConcurrentHashMap<>();
   final List<String> corruptions = new CopyOnWriteArrayList<>();
   final List<String> missingDuringRun = new CopyOnWriteArrayList<>();
   final AtomicLong depositsOk = new AtomicLong();
@@ -202,6 +204,7 @@ class ChaosIT {
         String.format("acknowledged files missing during the run (404): %d", missingDuringRun.size()),
         String.format("healed (repair done) in %d ms: %s", healMs, stats == null ? "never" : stats.encode()),
         "failed operations by cause: " + new TreeMap<>(failures),
+        "first of each: " + new TreeMap<>(failureSamples),
         "faults: " + faults,
         "===================================");
     System.out.println(summary);
@@ -213,6 +216,9 @@ class ChaosIT {
     assertEquals(List.of(), corruptions, "corrupted reads");
     assertEquals(0, corruptAtEnd);
     assertEquals(List.of(), missingDuringRun, "acknowledged deposits answered 404 during the run");
+    // A failover may refuse a request with a clear error (503, 409, 507), never with an internal error.
+    assertEquals(List.of(), failures.keySet().stream().filter(c -> c.contains(" 500 ")).toList(),
+        "internal errors: " + failureSamples);
     assertTrue(stats != null, "repair did not finish within " + HEAL_SECONDS + " s after the chaos");
     assertTrue(longestOutageMs < MAX_OUTAGE_MS, "longest write unavailability " + longestOutageMs + " ms >= "
         + MAX_OUTAGE_MS + " ms");
@@ -281,9 +287,9 @@ class ChaosIT {
         noteOutage(System.nanoTime());
         return;
       }
-      failed(depositsFailed, "deposit " + resp.statusCode() + " " + errorCode(resp.body()));
+      failed(depositsFailed, "deposit " + resp.statusCode() + " " + errorCode(resp.body()), name + ": " + resp.body());
     } catch (IOException e) {
-      failed(depositsFailed, "deposit " + e.getClass().getSimpleName());
+      failed(depositsFailed, "deposit " + e.getClass().getSimpleName(), name + ": " + e.getMessage());
     }
     Thread.sleep(200);
   }
@@ -304,9 +310,10 @@ class ChaosIT {
       if (resp.statusCode() == 404) {
         missingDuringRun.add(a.name() + " at +" + millisSince(t0) + " ms: " + new String(resp.body(), StandardCharsets.UTF_8));
       }
-      failed(readsFailed, "read " + resp.statusCode() + " " + errorCode(new String(resp.body(), StandardCharsets.UTF_8)));
+      String body = new String(resp.body(), StandardCharsets.UTF_8);
+      failed(readsFailed, "read " + resp.statusCode() + " " + errorCode(body), a.name() + ": " + body);
     } catch (IOException e) {
-      failed(readsFailed, "read " + e.getClass().getSimpleName());
+      failed(readsFailed, "read " + e.getClass().getSimpleName(), a.name() + ": " + e.getMessage());
     }
     Thread.sleep(200);
   }
@@ -317,9 +324,10 @@ class ChaosIT {
         HttpResponse.BodyHandlers.ofByteArray());
   }
 
-  void failed(AtomicLong counter, String cause) {
+  void failed(AtomicLong counter, String cause, String sample) {
     counter.incrementAndGet();
     failures.computeIfAbsent(cause, c -> new AtomicLong()).incrementAndGet();
+    failureSamples.putIfAbsent(cause, "+" + millisSince(t0) + " ms " + sample);
   }
 
   static String errorCode(String body) {
@@ -509,7 +517,7 @@ class ChaosIT {
         .put("missingDuringRun", new JsonArray(List.copyOf(missingDuringRun)))
         .put("longestWriteUnavailabilityMs", longestOutageMs).put("longestWriteUnavailabilityFromMs", outageFromMs)
         .put("longestWriteUnavailabilityToMs", outageToMs).put("healMs", healMs).put("finalStats", stats)
-        .put("failuresByCause", failuresJson);
+        .put("failuresByCause", failuresJson).put("failureSamples", new JsonObject(new TreeMap<String, Object>(failureSamples)));
     Files.writeString(moduleDir.resolve("target").resolve("chaos-report.json"), report.encodePrettily());
   }
 }

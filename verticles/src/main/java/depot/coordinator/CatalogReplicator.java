@@ -59,6 +59,12 @@ final class CatalogReplicator {
     long acked;
     boolean inSync;
     boolean sending;
+    /**
+     * The follower has asked again with this session, so it knows it: operations go out only from then on.
+     * Sent earlier, they would overtake the reply that tells the follower its session, be refused, and
+     * cost the follower its session and a new snapshot (again and again while deposits keep coming).
+     */
+    boolean confirmed;
     List<JsonObject> queue = new ArrayList<>();
 
     Follower(String nodeId, String session, long lastSent) {
@@ -131,6 +137,10 @@ final class CatalogReplicator {
     JsonObject reply = new JsonObject().put("leader", leaderId).put("term", term);
     Follower known = followers.get(nodeId);
     if (known != null && known.session.equals(req.getString("session"))) {
+      if (!known.confirmed) {
+        known.confirmed = true;
+        flush(known);
+      }
       if (!known.inSync && !known.sending && known.queue.isEmpty() && req.getLong("lamport", -1L) == known.lastSent) {
         markInSync(known, known.lastSent);
       }
@@ -145,7 +155,6 @@ final class CatalogReplicator {
     snapshots.put(session, new Snapshot(ops, System.currentTimeMillis() + SESSION_TTL_MS));
     snapshots.values().removeIf(s -> s.expiresAt() < System.currentTimeMillis());
     log.info("{} follows the catalog from a snapshot of {} operations at lamport {}", nodeId, ops.size(), at);
-    flush(f);
     return reply.put("session", session).put("inSync", false).put("snapshotLamport", at)
         .put("pages", (ops.size() + PAGE_OPS - 1) / PAGE_OPS);
   }
@@ -177,7 +186,7 @@ final class CatalogReplicator {
   }
 
   private void flush(Follower f) {
-    if (f.sending || f.queue.isEmpty() || stopped) {
+    if (f.sending || !f.confirmed || f.queue.isEmpty() || stopped) {
       return;
     }
     List<JsonObject> batch = f.queue;
