@@ -8,6 +8,7 @@ import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.storage.BlobIds;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -63,8 +64,11 @@ public class CoordinatorVerticle extends VerticleBase {
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
   private final Map<String, Upload> uploads = new HashMap<>();
-  /** Uploads whose commit is being journaled: a second commit of the same upload is refused. */
-  private final Set<String> committing = new HashSet<>();
+  /**
+   * Commits being journaled, by upload: the same commit sent again meanwhile (the gateway repeats requests
+   * when a leader is elected) gets the same answer.
+   */
+  private final Map<String, Future<JsonObject>> committing = new HashMap<>();
   /** When each client was last authenticated (kept in memory only: it is a courtesy, not catalog state). */
   private final Map<String, Long> lastSeen = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -529,11 +533,12 @@ public class CoordinatorVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> commitDeposit(JsonObject req) {
+    Future<JsonObject> running = committing.get(req.getString("uploadId", ""));
+    if (running != null) {
+      return running;
+    }
     Upload allocated = uploads.get(req.getString("uploadId"));
     Upload upload = allocated != null ? allocated : allocatedByAnEarlierLeader(req);
-    if (committing.contains(upload.uploadId())) {
-      throw DepotException.notFound("no such upload (expired or already finished)");
-    }
     String sha = requireSha256(req.getString("sha256"));
     if (req.getLong("size", -1L) != upload.size()) {
       throw new DepotException(ErrorCode.SIZE_MISMATCH, "upload size differs from the allocation");
@@ -547,12 +552,13 @@ public class CoordinatorVerticle extends VerticleBase {
     if (stored.size() < config.writeQuorum(upload.replicas())) {
       throw new DepotException(ErrorCode.UNAVAILABLE, "only " + stored.size() + " replicas were written");
     }
-    committing.add(upload.uploadId());
+    Promise<JsonObject> done = Promise.promise();
+    committing.put(upload.uploadId(), done.future());
     JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", upload.owner())
         .put("name", upload.name()).put("blobId", upload.blobId()).put("sha256", sha).put("size", upload.size())
         .put("replicas", upload.replicas()).put("nodes", new JsonArray(stored)).put("at", Instant.now().toString());
     // The upload stays registered until the file is in the catalog, so reconciliation never takes its blob for debris.
-    return commit(op).eventually(() -> {
+    commit(op).eventually(() -> {
       uploads.remove(upload.uploadId());
       committing.remove(upload.uploadId());
       return Future.succeededFuture();
@@ -561,7 +567,14 @@ public class CoordinatorVerticle extends VerticleBase {
         keeper.wake(upload.blobId());
       }
       return deposited(upload.owner(), upload.name(), false);
+    }).onComplete(ar -> {
+      if (ar.succeeded()) {
+        done.tryComplete(ar.result());
+      } else {
+        done.tryFail(ar.cause());
+      }
     });
+    return done.future();
   }
 
   /**
