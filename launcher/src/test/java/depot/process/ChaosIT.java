@@ -3,8 +3,10 @@ package depot.process;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.net.URI;
@@ -23,6 +25,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static depot.process.ProcessCluster.millisSince;
@@ -44,12 +47,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code chaos.maxOutageMs} (30000: the bound on the longest write unavailability), {@code chaos.healSeconds}
  * (90). Node logs: {@code target/chaos-logs/}; the figures: {@code target/chaos-report.json}.
  */
+@Timeout(value = 20, unit = TimeUnit.MINUTES)
 class ChaosIT {
   static final long SECONDS = Long.getLong("chaos.seconds", 75);
   static final long SEED = Long.getLong("chaos.seed", 20261201L);
   static final int CLIENTS = Integer.getInteger("chaos.clients", 4);
   static final long MAX_OUTAGE_MS = Long.getLong("chaos.maxOutageMs", 30_000);
   static final long HEAL_SECONDS = Long.getLong("chaos.healSeconds", 90);
+  static final long VERIFY_SECONDS = 180;
   static final int CLUSTER_PORT = 6101;
   /** Generous: on a busy 2-core machine seven JVMs take 40-90 s to start, a restart 10-25 s. */
   static final long START_TIMEOUT_MS = 180_000;
@@ -121,6 +126,11 @@ class ChaosIT {
     System.out.println("[chaos] 7 nodes up in " + millisSince(started) + " ms; leader " + leader());
   }
 
+  @AfterEach
+  void stopClients() {
+    stopping = true;
+  }
+
   @AfterAll
   static void stopCluster() throws IOException {
     if (cluster != null) {
@@ -142,6 +152,7 @@ class ChaosIT {
     for (int i = 0; i < CLIENTS; i++) {
       int k = i;
       Thread client = new Thread(() -> clientLoop(tokens.get(k), k), "chaos-client-" + i);
+      client.setDaemon(true); // never outlives a test that timed out
       client.start();
       clients.add(client);
     }
@@ -153,6 +164,7 @@ class ChaosIT {
         chaosError[0] = t;
       }
     }, "chaos-monkey");
+    chaos.setDaemon(true);
     chaos.start();
     chaos.join();
     stopping = true;
@@ -178,8 +190,11 @@ class ChaosIT {
     }
     List<String> lost = new ArrayList<>();
     int corruptAtEnd = 0;
+    // Bounded: a cluster that cannot serve is a failure, not a test that runs for hours.
+    long verifyUntil = System.currentTimeMillis() + VERIFY_SECONDS * 1000;
     for (Acked a : all) {
-      String outcome = verify(a);
+      String outcome = System.currentTimeMillis() < verifyUntil ? verify(a)
+          : "not read back: the " + VERIFY_SECONDS + " s for reading every file back were over";
       if (outcome.startsWith("corrupt")) {
         corruptAtEnd++;
         corruptions.add(a.name() + " at the end: " + outcome);
