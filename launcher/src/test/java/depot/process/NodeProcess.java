@@ -106,6 +106,24 @@ final class NodeProcess {
     process.destroyForcibly();
   }
 
+  /**
+   * SIGKILL ({@link Process#destroyForcibly()} is {@code kill -9} on Unix) and waits until the process is gone,
+   * so its ports and files are free. True when it exited within {@code timeoutMillis}.
+   */
+  boolean killAndAwait(long timeoutMillis) throws InterruptedException {
+    process.destroyForcibly();
+    return process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether the log holds {@code text} (false while it cannot be read). */
+  boolean logContains(String text) {
+    try {
+      return Files.exists(log) && Files.readString(log, StandardCharsets.UTF_8).contains(text);
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return false;
+    }
+  }
+
   /** The last {@code lines} lines of the log (the whole file is small enough to read). */
   String tail(int lines) {
     try {

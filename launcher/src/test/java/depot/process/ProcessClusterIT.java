@@ -13,7 +13,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -23,12 +22,9 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,9 +36,6 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -72,10 +65,6 @@ class ProcessClusterIT {
   static final long CLI_TIMEOUT_MS = 60_000;
   static final String CONTROL = "control";
   static final List<String> STORAGE = List.of("storage-1", "storage-2", "storage-3");
-  /** Root pom property {@code hazelcast.jvm.args}; used if the pom cannot be read. */
-  static final String HAZELCAST_ARGS_FALLBACK = "--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED"
-      + " --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED"
-      + " --add-opens java.base/sun.nio.ch=ALL-UNNAMED";
 
   static final String BIG = "big.bin";
   static final String EMPTY = "empty.dat";
@@ -147,15 +136,15 @@ class ProcessClusterIT {
       }
     }
     logDir = moduleDir.resolve("target").resolve("process-it");
-    deleteTree(logDir);
+    ProcessCluster.deleteTree(logDir);
     Files.createDirectories(logDir);
     tmp = Files.createTempDirectory("depot-proc-it-");
     clusterName = "depot-proc-" + UUID.randomUUID().toString().substring(0, 8);
     adminToken = "proc-it-admin-" + UUID.randomUUID();
-    httpPort = freePort();
+    httpPort = ProcessCluster.freePort();
     server = "http://127.0.0.1:" + httpPort;
-    hazelcastArgs = hazelcastArgs();
-    baseEnv = cleanEnv();
+    hazelcastArgs = ProcessCluster.hazelcastArgs(repoRoot);
+    baseEnv = ProcessCluster.cleanEnv();
     configDir = tmp.resolve("cli-config-1");
 
     killHook = new Thread(() -> started.forEach(NodeProcess::kill), "process-it-kill");
@@ -199,7 +188,7 @@ class ProcessClusterIT {
         }
       }
       if (tmp != null) {
-        deleteTree(tmp);
+        ProcessCluster.deleteTree(tmp);
       }
     }
   }
@@ -418,7 +407,7 @@ class ProcessClusterIT {
 
   static void startNode(String id, String conf, Map<String, String> extra) throws IOException {
     List<String> cmd = new ArrayList<>();
-    cmd.add(javaBin());
+    cmd.add(ProcessCluster.javaBin());
     cmd.add("-Xmx256m");
     cmd.addAll(hazelcastArgs);
     cmd.addAll(List.of("-jar", jar.toString(), "node", "-cluster", "-conf", conf));
@@ -538,7 +527,7 @@ class ProcessClusterIT {
     Path dir = Files.createDirectories(tmp.resolve("cli"));
     Path out = dir.resolve(seq + ".out");
     Path err = dir.resolve(seq + ".err");
-    List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+    List<String> cmd = new ArrayList<>(List.of(ProcessCluster.javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
         "-jar", jar.toString()));
     cmd.addAll(Arrays.asList(args));
     ProcessBuilder pb = new ProcessBuilder(cmd)
@@ -603,23 +592,8 @@ class ProcessClusterIT {
     return last;
   }
 
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  interface Describe {
-    String get() throws Exception;
-  }
-
-  static void awaitCondition(String what, Check check, Describe describe) throws Exception {
-    long deadline = System.currentTimeMillis() + CONVERGE_TIMEOUT_MS;
-    while (System.currentTimeMillis() < deadline) {
-      if (check.ok()) {
-        return;
-      }
-      Thread.sleep(250);
-    }
-    fail("not within " + CONVERGE_TIMEOUT_MS + " ms: " + what + "; " + describe.get());
+  static void awaitCondition(String what, ProcessCluster.Check check, ProcessCluster.Describe describe) throws Exception {
+    ProcessCluster.await(what, CONVERGE_TIMEOUT_MS, check, describe);
   }
 
   static void assertRetrievesIdentical(Path configDir, String name) throws Exception {
@@ -716,43 +690,6 @@ class ProcessClusterIT {
     assumeTrue(!broken, "skipped: an earlier step failed");
   }
 
-  static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  /** {@code hazelcast.jvm.args} from the root pom, so the nodes run with what the build declares. */
-  static List<String> hazelcastArgs() {
-    String args = HAZELCAST_ARGS_FALLBACK;
-    try {
-      Matcher m = Pattern.compile("<hazelcast\\.jvm\\.args>([^<]+)</hazelcast\\.jvm\\.args>")
-          .matcher(Files.readString(repoRoot.resolve("pom.xml"), StandardCharsets.UTF_8));
-      if (m.find()) {
-        args = m.group(1);
-      }
-    } catch (IOException e) {
-      System.out.println("[process-it] cannot read the root pom (" + e + "); using built-in Hazelcast JVM flags");
-    }
-    return Arrays.stream(args.trim().split("\\s+")).toList();
-  }
-
-  /**
-   * The inherited environment without DEPOT_* variables (a developer's settings must not leak in) and without
-   * the JVM's option variables (they add a "Picked up ..." line to every child's stderr).
-   */
-  static Map<String, String> cleanEnv() {
-    Set<String> jvmOptions = Set.of("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS");
-    return System.getenv().entrySet().stream()
-        .filter(e -> !e.getKey().startsWith("DEPOT_") && !jvmOptions.contains(e.getKey()))
-        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    }
-  }
-
   static boolean portInUse(int port) {
     try (Socket s = new Socket()) {
       s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 300);
@@ -766,16 +703,7 @@ class ProcessClusterIT {
     return sha256(Files.readAllBytes(file));
   }
 
-  static String sha256(byte[] data) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-  }
-
-  static void deleteTree(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+  static String sha256(byte[] data) {
+    return ProcessCluster.sha256(data);
   }
 }

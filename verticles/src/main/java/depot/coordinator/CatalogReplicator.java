@@ -29,7 +29,7 @@ import java.util.UUID;
  * state, fetched in pages, followed by every operation after it.
  *
  * <p>Until a follower is first in step, the leader's own fsync acknowledges (a cluster with no copies yet
- * must still work). Once one has been, a leader that loses every follower (cut off from the cluster, say)
+ * must still work), though a new leader first gives the previous leader's followers a few intervals to join. Once one has been, a leader that loses every follower (cut off from the cluster, say)
  * no longer acknowledges on its own: such an operation waits for a copy to catch up and fails as
  * unavailable after {@link #ORPHAN_WAIT_MS} (10 s), since a leader elected on the other side would not have it.
  */
@@ -55,6 +55,12 @@ final class CatalogReplicator {
   private boolean stopped;
   /** Whether a follower has been in step during this term (from then on, no acknowledgement without one). */
   private boolean hadCopy;
+  /**
+   * Until then (just after taking the lead) an operation waits for a follower even while none is in sync:
+   * the followers of the previous leader join within a few intervals, and an operation acknowledged on the
+   * new leader's disk alone would be lost if it died at once.
+   */
+  private final long aloneFrom;
 
   private static final class Follower {
     final String nodeId;
@@ -63,6 +69,12 @@ final class CatalogReplicator {
     long acked;
     boolean inSync;
     boolean sending;
+    /**
+     * The follower has asked again with this session, so it knows it: operations go out only from then on.
+     * Sent earlier, they would overtake the reply that tells the follower its session, be refused, and
+     * cost the follower its session and a new snapshot (again and again while deposits keep coming).
+     */
+    boolean confirmed;
     List<JsonObject> queue = new ArrayList<>();
 
     Follower(String nodeId, String session, long lastSent) {
@@ -76,19 +88,25 @@ final class CatalogReplicator {
 
   private record Waiting(Promise<Void> promise, long since) {}
 
-  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term) {
-    this(vertx, catalog, leaderId, term, ORPHAN_WAIT_MS);
+  /** @param followerGraceMs how long a new leader waits for a first follower before it acknowledges alone */
+  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term, long followerGraceMs) {
+    this(vertx, catalog, leaderId, term, followerGraceMs, ORPHAN_WAIT_MS);
   }
 
-  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term, long orphanWaitMs) {
+  CatalogReplicator(Vertx vertx, Catalog catalog, String leaderId, long term, long followerGraceMs, long orphanWaitMs) {
     this.orphanWaitMs = orphanWaitMs;
     this.vertx = vertx;
     this.catalog = catalog;
     this.leaderId = leaderId;
     this.term = term;
+    this.aloneFrom = System.currentTimeMillis() + followerGraceMs;
+    vertx.setTimer(Math.max(1, followerGraceMs), id -> release());
   }
 
-  /** Ships a stamped operation; completes when a follower holds it durably (at once if none ever was in sync). */
+  /**
+   * Ships a stamped operation; completes when a follower holds it durably (on the leader's disk alone only
+   * while no follower has been in step in this term, once the grace period of a new leader is over).
+   */
   Future<Void> replicate(JsonObject op) {
     if (stopped) {
       return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
@@ -98,7 +116,7 @@ final class CatalogReplicator {
       f.queue.add(op);
       flush(f);
     }
-    if (!hadCopy) {
+    if (followers.values().stream().noneMatch(f -> f.inSync) && mayAcknowledgeAlone()) {
       return Future.succeededFuture();
     }
     Waiting w = new Waiting(Promise.promise(), System.currentTimeMillis());
@@ -139,6 +157,10 @@ final class CatalogReplicator {
     JsonObject reply = new JsonObject().put("leader", leaderId).put("term", term);
     Follower known = followers.get(nodeId);
     if (known != null && known.session.equals(req.getString("session"))) {
+      if (!known.confirmed) {
+        known.confirmed = true;
+        flush(known);
+      }
       if (!known.inSync && !known.sending && known.queue.isEmpty() && req.getLong("lamport", -1L) == known.lastSent) {
         markInSync(known, known.lastSent);
       }
@@ -153,7 +175,6 @@ final class CatalogReplicator {
     snapshots.put(session, new Snapshot(ops, System.currentTimeMillis() + SESSION_TTL_MS));
     snapshots.values().removeIf(s -> s.expiresAt() < System.currentTimeMillis());
     log.info("{} follows the catalog from a snapshot of {} operations at lamport {}", nodeId, ops.size(), at);
-    flush(f);
     return reply.put("session", session).put("inSync", false).put("snapshotLamport", at)
         .put("pages", (ops.size() + PAGE_OPS - 1) / PAGE_OPS);
   }
@@ -188,7 +209,7 @@ final class CatalogReplicator {
   }
 
   private void flush(Follower f) {
-    if (f.sending || f.queue.isEmpty() || stopped) {
+    if (f.sending || !f.confirmed || f.queue.isEmpty() || stopped) {
       return;
     }
     List<JsonObject> batch = f.queue;
@@ -229,18 +250,30 @@ final class CatalogReplicator {
     release();
   }
 
-  /** Completes every waiting operation some in-sync follower holds. */
+  private boolean mayAcknowledgeAlone() {
+    return !hadCopy && System.currentTimeMillis() >= aloneFrom;
+  }
+
+  /**
+   * Completes every waiting operation some in-sync follower holds (all of them if none is in sync and the
+   * leader may still acknowledge alone).
+   */
   private void release() {
+    if (stopped) {
+      return;
+    }
     long best = -1;
+    boolean any = false;
     for (Follower f : followers.values()) {
       if (f.inSync) {
+        any = true;
         best = Math.max(best, f.acked);
       }
     }
     Iterator<Map.Entry<Long, Waiting>> it = waiting.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<Long, Waiting> e = it.next();
-      if (e.getKey() > best) {
+      if (any ? e.getKey() > best : !mayAcknowledgeAlone()) {
         break;
       }
       e.getValue().promise().tryComplete();

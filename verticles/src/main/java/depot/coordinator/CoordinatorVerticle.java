@@ -8,6 +8,7 @@ import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.storage.BlobIds;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
@@ -55,13 +56,19 @@ public class CoordinatorVerticle extends VerticleBase {
   /** Set while leading: ships operations to the followers. */
   private CatalogReplicator replicator;
   private long term;
+  /** Where this leader's catalog stood once it had caught up and took the lead (term, Lamport stamp). */
+  private long tookOverAtTerm;
+  private long tookOverAtLamport;
   private long firstLeadAttempt;
   private CatalogJournal journal;
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
   private final Map<String, Upload> uploads = new HashMap<>();
-  /** Uploads whose commit is being journaled: a second commit of the same upload is refused. */
-  private final Set<String> committing = new HashSet<>();
+  /**
+   * Commits being journaled, by upload: the same commit sent again meanwhile (the gateway repeats requests
+   * when a leader is elected) gets the same answer.
+   */
+  private final Map<String, Future<JsonObject>> committing = new HashMap<>();
   /** When each client was last authenticated (kept in memory only: it is a courtesy, not catalog state). */
   private final Map<String, Long> lastSeen = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -155,7 +162,9 @@ public class CoordinatorVerticle extends VerticleBase {
       // Terms only grow, also across restarts: followers refuse a leader of a term they have seen pass.
       long newTerm = Math.max(proposedTerm, Math.max(latestTerm, catalog.appliedTerm()) + 1);
       term = newTerm;
-      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm);
+      tookOverAtTerm = catalog.appliedTerm();
+      tookOverAtLamport = catalog.appliedLamport();
+      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm, 5 * config.heartbeatIntervalMs());
       keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
           () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
           2 * config.nodeExpiryMs());
@@ -272,13 +281,29 @@ public class CoordinatorVerticle extends VerticleBase {
 
   /** A follower asks to follow; one whose copy goes further than this leader's makes it rebuild from that copy. */
   private Future<JsonObject> follow(JsonObject req) {
-    if (ahead(req, catalog.appliedTerm(), catalog.appliedLamport())) {
+    if (followerAhead(req.getLong("term", 0L), req.getLong("lamport", 0L), term, catalog.lamport(),
+        tookOverAtTerm, tookOverAtLamport)) {
       log.warn("{}'s copy of the catalog (term {}, lamport {}) is ahead of the leader's: re-running the election",
           req.getString("nodeId"), req.getLong("term"), req.getLong("lamport"));
       election.trigger();
       return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("term", term));
     }
     return Future.succeededFuture(replicator.follow(req));
+  }
+
+  /**
+   * Whether a follower's copy holds operations this leader never had. The leader ships each operation
+   * before it applies it (both happen once the leader's and a follower's disks have it), so a follower in
+   * step is often a little past the leader's applied state: that is not ahead. Ahead is a copy beyond what
+   * this leader issued in its own term ({@code issuedLamport}), of a later term, or beyond the state of an
+   * earlier term this leader took over with.
+   */
+  static boolean followerAhead(long followerTerm, long followerLamport, long leaderTerm, long issuedLamport,
+                               long tookOverAtTerm, long tookOverAtLamport) {
+    if (followerTerm >= leaderTerm) {
+      return followerTerm > leaderTerm || followerLamport > issuedLamport;
+    }
+    return followerTerm > tookOverAtTerm || followerTerm == tookOverAtTerm && followerLamport > tookOverAtLamport;
   }
 
   private void consume(String address, Function<JsonObject, Future<JsonObject>> handler) {
@@ -357,6 +382,7 @@ public class CoordinatorVerticle extends VerticleBase {
       StorageNode known = storageNodes.get(id);
       if (known != null && "node.down".equals(type)) {
         storageNodes.put(known.id(), new StorageNode(known.id(), known.host(), known.url(), false, known.diskFree()));
+        keeper.nodeDown(known.id());
         keeper.wakeAll();
       }
       boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);
@@ -510,11 +536,12 @@ public class CoordinatorVerticle extends VerticleBase {
   }
 
   private Future<JsonObject> commitDeposit(JsonObject req) {
+    Future<JsonObject> running = committing.get(req.getString("uploadId", ""));
+    if (running != null) {
+      return running;
+    }
     Upload allocated = uploads.get(req.getString("uploadId"));
     Upload upload = allocated != null ? allocated : allocatedByAnEarlierLeader(req);
-    if (committing.contains(upload.uploadId())) {
-      throw DepotException.notFound("no such upload (expired or already finished)");
-    }
     String sha = requireSha256(req.getString("sha256"));
     if (req.getLong("size", -1L) != upload.size()) {
       throw new DepotException(ErrorCode.SIZE_MISMATCH, "upload size differs from the allocation");
@@ -528,12 +555,13 @@ public class CoordinatorVerticle extends VerticleBase {
     if (stored.size() < config.writeQuorum(upload.replicas())) {
       throw new DepotException(ErrorCode.UNAVAILABLE, "only " + stored.size() + " replicas were written");
     }
-    committing.add(upload.uploadId());
+    Promise<JsonObject> done = Promise.promise();
+    committing.put(upload.uploadId(), done.future());
     JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", upload.owner())
         .put("name", upload.name()).put("blobId", upload.blobId()).put("sha256", sha).put("size", upload.size())
         .put("replicas", upload.replicas()).put("nodes", new JsonArray(stored)).put("at", Instant.now().toString());
     // The upload stays registered until the file is in the catalog, so reconciliation never takes its blob for debris.
-    return commit(op).eventually(() -> {
+    commit(op).eventually(() -> {
       uploads.remove(upload.uploadId());
       committing.remove(upload.uploadId());
       return Future.succeededFuture();
@@ -542,7 +570,14 @@ public class CoordinatorVerticle extends VerticleBase {
         keeper.wake(upload.blobId());
       }
       return deposited(upload.owner(), upload.name(), false);
+    }).onComplete(ar -> {
+      if (ar.succeeded()) {
+        done.tryComplete(ar.result());
+      } else {
+        done.tryFail(ar.cause());
+      }
     });
+    return done.future();
   }
 
   /**

@@ -42,6 +42,8 @@ final class ReplicaKeeper {
   private static final long RETRY_DELAY_MS = 3000;
   /** Nodes that served corrupt bytes of a blob: new copies of that blob go elsewhere. */
   private final Map<String, Set<String>> avoid = new HashMap<>();
+  /** Copy commands waiting for their target's answer, by target: a target that goes down fails them at once. */
+  private final Map<String, Set<Promise<JsonObject>>> copiesTo = new HashMap<>();
   private boolean scanScheduled;
   /** Blobs to look at in the next scan; everything when {@link #fullScan} is set. */
   private Set<String> dirty = new java.util.LinkedHashSet<>();
@@ -185,8 +187,7 @@ final class ReplicaKeeper {
       JsonObject cmd = new JsonObject().put("action", "replicate").put("blobId", blob.blobId)
           .put("sha256", blob.sha256).put("sources", sources);
       long started = System.currentTimeMillis();
-      copies.add(vertx.eventBus().<JsonObject>request(Addresses.storageNode(target.id()), cmd,
-              new DeliveryOptions().setSendTimeout(COPY_TIMEOUT_MS))
+      copies.add(copyTo(target.id(), cmd)
           .compose(reply -> commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
               .put("add", new JsonArray().add(target.id()))))
           .onSuccess(v -> {
@@ -211,6 +212,37 @@ final class ReplicaKeeper {
         wake();
       }
     });
+  }
+
+  /**
+   * Sends a copy command. A node that dies never answers, and a copy may rightly take many minutes: the
+   * command fails when its target is reported down ({@link #nodeDown}), not after the long timeout.
+   */
+  private Future<JsonObject> copyTo(String target, JsonObject cmd) {
+    Promise<JsonObject> answer = Promise.promise();
+    Set<Promise<JsonObject>> waiting = copiesTo.computeIfAbsent(target, t -> new HashSet<>());
+    waiting.add(answer);
+    vertx.eventBus().<JsonObject>request(Addresses.storageNode(target), cmd, new DeliveryOptions().setSendTimeout(COPY_TIMEOUT_MS))
+        .onComplete(ar -> {
+          if (ar.succeeded()) {
+            answer.tryComplete(ar.result().body());
+          } else {
+            answer.tryFail(ar.cause());
+          }
+        });
+    return answer.future().onComplete(ar -> {
+      waiting.remove(answer);
+      copiesTo.remove(target, Set.of());
+    });
+  }
+
+  /** A storage node is down: the copies it was making will never be answered. */
+  void nodeDown(String nodeId) {
+    Set<Promise<JsonObject>> waiting = copiesTo.remove(nodeId);
+    if (waiting != null) {
+      log.info("{} is down: {} copies to it fail", nodeId, waiting.size());
+      List.copyOf(waiting).forEach(p -> p.tryFail(nodeId + " went down during the copy"));
+    }
   }
 
   private void trim(BlobEntry blob, List<String> holders, int desired) {

@@ -80,6 +80,8 @@ public final class Election {
   private long startedAt;
   private boolean leading;
   private boolean changing;
+  /** The term being taken over, while {@link Candidate#takeOver} runs (0 otherwise): beacons claim it already. */
+  private long claiming;
   private long term;
   private long highestTerm;
 
@@ -160,7 +162,10 @@ public final class Election {
   private Beacon self() {
     // Out of step, a candidate may still lead when nobody does, but only after listening long enough to know.
     boolean eligible = leading || candidate.inSync() || listened() && peers.values().stream().noneMatch(Beacon::leader);
-    return new Beacon(nodeId, rank.getAsInt(), leading ? term : highestTerm, leading, eligible,
+    // A takeover (catching up the catalog) takes a while: claiming the lead meanwhile keeps a candidate
+    // that decides a moment later from taking over too.
+    boolean claims = leading || claiming > 0;
+    return new Beacon(nodeId, rank.getAsInt(), leading ? term : claims ? claiming : highestTerm, claims, eligible,
         candidate.progress(), System.currentTimeMillis());
   }
 
@@ -229,9 +234,12 @@ public final class Election {
 
   private void takeOver(long newTerm) {
     changing = true;
+    claiming = newTerm;
     log.info("{} {} (rank {}) takes the lead in term {}", group, nodeId, rank.getAsInt(), newTerm);
+    publishBeacon();
     candidate.takeOver(newTerm).onComplete(ar -> {
       changing = false;
+      claiming = 0;
       if (ar.succeeded()) {
         leading = true;
         term = Math.max(newTerm, ar.result());

@@ -230,7 +230,9 @@ final class UploadHandler {
           return body.toJsonObject();
         }))
         .onSuccess(done::tryComplete)
-        .onFailure(err -> done.tryFail(DepotException.from(err)));
+        // A node of the pipeline that dies mid-stream closes the connection: the deposit is unavailable, not broken.
+        .onFailure(err -> done.tryFail(err instanceof DepotException ? err
+            : new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage())));
     req.handler(buf -> {
       storage.write(buf);
       if (storage.writeQueueFull()) {

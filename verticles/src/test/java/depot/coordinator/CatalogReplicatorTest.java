@@ -6,12 +6,13 @@ import depot.protocol.ErrorCode;
 import depot.testing.OnLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The acknowledgement rule of catalog replication, on a real (local) event bus with a follower that answers
  * the leader's batches: no acknowledgement without a copy once a copy has been in step.
  */
+@ExtendWith(VertxExtension.class)
 class CatalogReplicatorTest {
   static final long ORPHAN_WAIT = 300;
 
@@ -39,17 +41,12 @@ class CatalogReplicatorTest {
   MessageConsumer<JsonObject> follower;
 
   @BeforeEach
-  void setUp() throws Exception {
-    vertx = Vertx.vertx();
+  void setUp(Vertx vertx) throws Exception {
+    this.vertx = vertx;
     onLoop(() -> {
-      replicator = new CatalogReplicator(vertx, new Catalog(), "leader", 1, ORPHAN_WAIT);
+      replicator = new CatalogReplicator(vertx, new Catalog(), "leader", 1, 0, ORPHAN_WAIT);
       return Future.succeededFuture();
     });
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   <T> T onLoop(java.util.function.Supplier<Future<T>> action) throws Exception {
@@ -123,5 +120,34 @@ class CatalogReplicatorTest {
     startFollower();
     pending.get(5, TimeUnit.SECONDS);
     assertTrue(received.contains(1L), "the rejoining follower got the waiting operation: " + received);
+  }
+
+  @Test
+  void operationsReachANewFollowerOnlyOnceItHasAskedWithItsSession() throws Exception {
+    List<JsonObject> appends = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<JsonObject>consumer(Addresses.catalogReplica("f2"), msg -> {
+      appends.add(msg.body());
+      JsonArray ops = msg.body().getJsonArray("ops");
+      msg.reply(new JsonObject().put("lamport", ops.getJsonObject(ops.size() - 1).getLong("lamport")));
+    });
+    onLoop(() -> replicator.replicate(op(1)));
+    // Shipped but not applied yet: a follower joining now gets it after its snapshot.
+    JsonObject joined = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f2").put("lamport", 0L))));
+    String session = joined.getString("session");
+    Thread.sleep(300);
+    // Sent now, it would overtake the reply that tells the follower its session, and be refused.
+    assertEquals(List.of(), appends, "operations sent before the follower knows its session");
+    JsonObject asked = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f2")
+        .put("session", session).put("lamport", joined.getLong("snapshotLamport")))));
+    assertFalse(asked.getBoolean("inSync"));
+    long deadline = System.currentTimeMillis() + 5000;
+    while (appends.isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(1, appends.size());
+    assertEquals(session, appends.get(0).getString("session"));
+    assertEquals(1L, appends.get(0).getJsonArray("ops").getJsonObject(0).getLong("lamport"));
+    Thread.sleep(100);
+    assertEquals(1L, (long) onLoop(() -> Future.succeededFuture(replicator.inSyncFollowers())), "in sync once the follower acknowledged");
   }
 }

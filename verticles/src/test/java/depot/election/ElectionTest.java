@@ -3,13 +3,13 @@ package depot.election;
 import depot.testing.OnLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterEach;
+import io.vertx.junit5.VertxExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The election's rules on a real (local) event bus: candidates are several {@link Election}s with short
  * intervals, each counting how often it took over and stepped down.
  */
+@ExtendWith(VertxExtension.class)
 class ElectionTest {
   static final long INTERVAL = 50;
   static final long EXPIRY = 300;
@@ -33,6 +34,8 @@ class ElectionTest {
     boolean inSync = true;
     int takeOvers;
     int stepDowns;
+    /** How long a takeover takes (catching up the catalog); 0: at once. */
+    long takeOverMs;
     Election election;
 
     Node(String id, int rank) {
@@ -43,7 +46,12 @@ class ElectionTest {
     @Override
     public Future<Long> takeOver(long proposedTerm) {
       takeOvers++;
-      return Future.succeededFuture(proposedTerm);
+      if (takeOverMs == 0) {
+        return Future.succeededFuture(proposedTerm);
+      }
+      io.vertx.core.Promise<Long> done = io.vertx.core.Promise.promise();
+      Vertx.currentContext().owner().setTimer(takeOverMs, id -> done.complete(proposedTerm));
+      return done.future();
     }
 
     @Override
@@ -64,17 +72,16 @@ class ElectionTest {
   }
 
   @BeforeEach
-  void setUp() {
-    vertx = Vertx.vertx();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  void setUp(Vertx vertx) {
+    this.vertx = vertx;
   }
 
   Node start(String id, int rank) throws Exception {
-    Node n = new Node(id, rank);
+    return start(new Node(id, rank));
+  }
+
+  Node start(Node n) throws Exception {
+    String id = n.id;
     n.election = new Election(vertx, "test", id, () -> n.rank, n, INTERVAL, EXPIRY);
     onLoop(() -> n.election.start());
     nodes.add(n);
@@ -143,6 +150,25 @@ class ElectionTest {
     await("b leads", () -> high.election.leading());
     assertFalse(low.election.leading());
     assertEquals(1, low.stepDowns);
+  }
+
+  @Test
+  void aCandidateTakingOverClaimsTheLeadSoNoOtherTakesOverMeanwhile() throws Exception {
+    // a decides first, and its takeover (catching up the catalog) lasts; b, of higher rank, comes to decide
+    // while it runs. Only once a leads (and b is in sync) does b take over, by a handover.
+    Node low = new Node("a", 1);
+    low.takeOverMs = 10 * INTERVAL;
+    start(low);
+    await("a takes over", () -> low.takeOvers == 1);
+    Node high = start("b", 3);
+    high.inSync = false;
+    Thread.sleep(6 * INTERVAL);
+    assertEquals(0, high.takeOvers, "b took over while a was taking over");
+    await("a leads", () -> low.election.leading());
+    assertEquals(0, high.takeOvers);
+    high.inSync = true;
+    await("b leads", () -> high.election.leading());
+    assertFalse(low.election.leading());
   }
 
   @Test
