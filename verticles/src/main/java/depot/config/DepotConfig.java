@@ -122,8 +122,12 @@ public final class DepotConfig {
     if (httpPort() < 0 || httpPort() > 65535 || storagePort() < 0 || storagePort() > 65535) {
       throw new IllegalArgumentException("ports must be between 0 and 65535");
     }
-    if (repairStreamsPerNode() < 1 || repairStreamsTotal() < 1 || repairBytesPerSecond() < 0) {
-      throw new IllegalArgumentException("need repairStreamsPerNode >= 1, repairStreamsTotal >= 1, repairBytesPerSecond >= 0");
+    if (repairStreamsPerNode() < 1 || repairStreamsTotal() < 1) {
+      throw new IllegalArgumentException("need repairStreamsPerNode >= 1 and repairStreamsTotal >= 1");
+    }
+    // Slower than this, a paused repair stream could sit idle long enough for its peer to give up on it.
+    if (repairBytesPerSecond() != 0 && repairBytesPerSecond() < 1024 * 1024) {
+      throw new IllegalArgumentException("repairBytesPerSecond must be 0 (no limit) or at least 1048576 (1 MiB/s)");
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");

@@ -30,7 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A storage node: replicas on local disk, streamed in and out over HTTP (the data path), commanded over
@@ -56,6 +58,8 @@ public class StorageVerticle extends VerticleBase {
   private int repairsOut;
   private int repairsIn;
   private long repairBytesOut;
+  /** Pulls running, by blob: a second command for the same blob (say, from a new leader) joins the first. */
+  private final Map<String, Future<JsonObject>> pulling = new HashMap<>();
 
   public StorageVerticle(DepotConfig config, String nodeId) {
     this.config = config;
@@ -265,8 +269,19 @@ public class StorageVerticle extends VerticleBase {
     if (store.has(blobId)) {
       return Future.succeededFuture(new JsonObject().put("node", nodeId).put("sha256", sha256).put("already", true));
     }
+    Future<JsonObject> running = pulling.get(blobId);
+    if (running != null) {
+      return running;
+    }
     repairsIn++;
-    return tryPull(blobId, sha256, sources, 0).onComplete(ar -> repairsIn--);
+    Future<JsonObject> pull = tryPull(blobId, sha256, sources, 0).onComplete(ar -> {
+      repairsIn--;
+      pulling.remove(blobId);
+    });
+    if (!pull.isComplete()) {
+      pulling.put(blobId, pull);
+    }
+    return pull;
   }
 
   /** Repair copies this node is sending and receiving now, and the bytes it has sent of them. */
