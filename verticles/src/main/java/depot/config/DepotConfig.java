@@ -38,6 +38,9 @@ public final class DepotConfig {
       .put("clockSyncIntervalMs", 10_000)
       .put("scrubBytesPerSecond", 8 * 1024 * 1024)
       .put("scrubPauseMs", 60_000)
+      .put("repairStreamsPerNode", 2)
+      .put("repairStreamsTotal", 4)
+      .put("repairBytesPerSecond", 256 * 1024 * 1024)
       .put("defaultReplicas", 3)
       .put("maxReplicas", 10)
       .put("writeQuorum", 0)
@@ -118,6 +121,13 @@ public final class DepotConfig {
     }
     if (httpPort() < 0 || httpPort() > 65535 || storagePort() < 0 || storagePort() > 65535) {
       throw new IllegalArgumentException("ports must be between 0 and 65535");
+    }
+    if (repairStreamsPerNode() < 1 || repairStreamsTotal() < 1) {
+      throw new IllegalArgumentException("need repairStreamsPerNode >= 1 and repairStreamsTotal >= 1");
+    }
+    // Slower than this, a paused repair stream could sit idle long enough for its peer to give up on it.
+    if (repairBytesPerSecond() != 0 && repairBytesPerSecond() < 1024 * 1024) {
+      throw new IllegalArgumentException("repairBytesPerSecond must be 0 (no limit) or at least 1048576 (1 MiB/s)");
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
@@ -215,6 +225,21 @@ public final class DepotConfig {
   /** Rest between two full scrubbing passes. */
   public long scrubPauseMs() {
     return json.getInteger("scrubPauseMs");
+  }
+
+  /** Repair copies one storage node may take part in at once, as the source or as the target. */
+  public int repairStreamsPerNode() {
+    return json.getInteger("repairStreamsPerNode");
+  }
+
+  /** Repair copies running at once in the whole cluster. */
+  public int repairStreamsTotal() {
+    return json.getInteger("repairStreamsTotal");
+  }
+
+  /** What a storage node sends of repair copies, in bytes per second over all of them; 0 means no limit. */
+  public long repairBytesPerSecond() {
+    return json.getLong("repairBytesPerSecond");
   }
 
   public int defaultReplicas() {

@@ -167,7 +167,7 @@ public class CoordinatorVerticle extends VerticleBase {
       replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm, 5 * config.heartbeatIntervalMs());
       keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
           () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
-          2 * config.nodeExpiryMs());
+          2 * config.nodeExpiryMs(), new RepairSlots(config.repairStreamsPerNode(), config.repairStreamsTotal()));
       consume(Addresses.CATALOG_FOLLOW, this::follow);
       consume(Addresses.CATALOG_SNAPSHOT, req -> Future.succeededFuture(replicator.page(req)));
       consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);
@@ -769,7 +769,9 @@ public class CoordinatorVerticle extends VerticleBase {
     return Future.succeededFuture(new JsonObject().put("leader", nodeId).put("term", term)
         .put("catalogFollowersInSync", replicator.inSyncFollowers()).put("files", catalog.fileCount())
         .put("clients", catalog.clients().size()).put("bytes", bytes).put("healthy", healthy)
-        .put("underReplicated", under).put("lost", lost).put("lamport", catalog.lamport()));
+        .put("underReplicated", under).put("lost", lost).put("lamport", catalog.lamport())
+        .put("repairsRunning", keeper.repairsRunning())
+        .put("repairsByNode", new JsonObject(new HashMap<>(keeper.repairsByNode()))));
   }
 
   /** A Berkeley round over every live node the directory knows (this node is the reference). */

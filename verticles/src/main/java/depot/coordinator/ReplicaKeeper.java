@@ -23,19 +23,23 @@ import java.util.function.Supplier;
 
 /**
  * Keeps every blob at its desired number of live replicas: copies node to node where there are too few
- * (the most endangered blobs first, a bounded number at a time), removes copies where there are too many,
+ * (the most endangered blobs first: fewest live copies, then most wanted; each copy from one source to one target
+ * within the {@link RepairSlots} limits), removes copies where there are too many,
  * and deletes the replicas of blobs no file uses any more once their grace period is over.
  */
 final class ReplicaKeeper {
   private static final Logger log = LoggerFactory.getLogger(ReplicaKeeper.class);
-  private static final int MAX_CONCURRENT_COPIES = 4;
   private static final long COPY_TIMEOUT_MS = 30 * 60_000L;
 
   private final Vertx vertx;
   private final Catalog catalog;
   private final Function<JsonObject, Future<JsonObject>> commit;
   private final Supplier<Map<String, StorageNode>> nodes;
+  /** Blobs being copied, trimmed or dropped: one change at a time per blob. */
   private final Set<String> copying = new HashSet<>();
+  private final RepairSlots slots;
+  /** The source whose last copy of a blob failed: the next attempt tries the other holders first. */
+  private final Map<String, String> failedSource = new HashMap<>();
   private final Map<String, Integer> pinned = new HashMap<>();
   /** Blobs whose last copy attempt failed, and when to try again: no hot loop against a dead target. */
   private final Map<String, Long> retryAt = new HashMap<>();
@@ -53,8 +57,10 @@ final class ReplicaKeeper {
   private final long quietUntil;
 
   ReplicaKeeper(Vertx vertx, Catalog catalog, Function<JsonObject, Future<JsonObject>> commit,
-                Supplier<Map<String, StorageNode>> nodes, Supplier<Set<String>> uploadsInFlight, long startupGraceMs) {
+                Supplier<Map<String, StorageNode>> nodes, Supplier<Set<String>> uploadsInFlight, long startupGraceMs,
+                RepairSlots slots) {
     this.vertx = vertx;
+    this.slots = slots;
     this.catalog = catalog;
     this.commit = commit;
     this.nodes = nodes;
@@ -149,16 +155,28 @@ final class ReplicaKeeper {
     needy.sort(Comparator.comparingInt((BlobEntry b) -> liveHolders(b, live).size())
         .thenComparing(b -> -catalog.desiredReplicas(b)));
     for (BlobEntry blob : needy) {
-      if (copying.size() >= MAX_CONCURRENT_COPIES) {
-        dirty.add(blob.blobId); // waits for a free copy slot
-        continue;
+      if (slots.full() || !copy(blob, live)) {
+        dirty.add(blob.blobId); // waits for a free repair slot: looked at again when a copy ends
       }
-      copy(blob, live);
     }
   }
 
-  private void copy(BlobEntry blob, Set<String> live) {
-    List<String> holders = liveHolders(blob, live);
+  /** Repair copies running now. */
+  int repairsRunning() {
+    return slots.running();
+  }
+
+  /** Repair copies each storage node takes part in now, as source or target. */
+  Map<String, Integer> repairsByNode() {
+    return slots.byNode();
+  }
+
+  /**
+   * Starts copies of {@code blob} to the nodes it is missing on, each from one live holder to one target
+   * with a free repair slot on both. False when a copy is wanted but has to wait for a slot.
+   */
+  private boolean copy(BlobEntry blob, Set<String> live) {
+    List<String> holders = new ArrayList<>(liveHolders(blob, live));
     int missing = catalog.desiredReplicas(blob) - holders.size();
     Map<String, StorageNode> all = nodes.get();
     Set<String> hostsTaken = new HashSet<>();
@@ -170,34 +188,42 @@ final class ReplicaKeeper {
     });
     Set<String> exclude = new HashSet<>(blob.nodes);
     exclude.addAll(avoid.getOrDefault(blob.blobId, Set.of()));
+    Set<String> busy = new HashSet<>();
+    all.keySet().stream().filter(id -> !slots.nodeFree(id)).forEach(busy::add);
+    exclude.addAll(busy); // a busy target would only wait: another one with room copies now
     List<StorageNode> targets = Placement.choose(all.values(), missing, blob.size, exclude, hostsTaken);
     if (targets.isEmpty()) {
-      return;
+      return busy.isEmpty();
     }
-    JsonArray sources = new JsonArray();
-    holders.forEach(h -> {
-      StorageNode n = all.get(h);
-      if (n != null && n.url() != null) {
-        sources.add(n.url());
-      }
-    });
-    copying.add(blob.blobId);
+    // Least busy source first; one that just failed this blob last.
+    String failed = failedSource.get(blob.blobId);
+    holders.sort(Comparator.comparing((String h) -> h.equals(failed))
+        .thenComparing(h -> slots.byNode().getOrDefault(h, 0)));
     List<Future<JsonObject>> copies = new ArrayList<>();
     for (StorageNode target : targets) {
-      JsonObject cmd = new JsonObject().put("action", "replicate").put("blobId", blob.blobId)
-          .put("sha256", blob.sha256).put("sources", sources);
-      long started = System.currentTimeMillis();
-      copies.add(copyTo(target.id(), cmd)
-          .compose(reply -> commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
-              .put("add", new JsonArray().add(target.id()))))
-          .onSuccess(v -> {
-            log.info("copied {} ({} bytes) to {} in {} ms", blob.blobId, blob.size, target.id(),
-                System.currentTimeMillis() - started);
-            vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "replica.added")
-                .put("blobId", blob.blobId).put("node", target.id()));
-          })
-          .onFailure(err -> log.warn("copying {} to {} failed: {}", blob.blobId, target.id(), err.getMessage())));
+      StorageNode source = null;
+      for (String h : holders) {
+        StorageNode n = all.get(h);
+        if (n != null && n.url() != null && slots.tryAcquire(h, target.id())) {
+          source = n;
+          break;
+        }
+      }
+      if (source == null) {
+        break;
+      }
+      String sourceId = source.id();
+      copies.add(copyOne(blob, source, target).onComplete(ar -> {
+        slots.release(sourceId, target.id());
+        if (!dirty.isEmpty()) {
+          wake();
+        }
+      }));
     }
+    if (copies.isEmpty()) {
+      return false;
+    }
+    copying.add(blob.blobId);
     Future.join(copies).onComplete(ar -> {
       copying.remove(blob.blobId);
       if (ar.failed()) {
@@ -205,13 +231,35 @@ final class ReplicaKeeper {
         vertx.setTimer(RETRY_DELAY_MS + 10, id -> wake(blob.blobId));
       } else {
         retryAt.remove(blob.blobId);
+        failedSource.remove(blob.blobId);
       }
       wake(blob.blobId);
-      // A freed copy slot may be waited for by others.
+      // Freed repair slots may be waited for by others.
       if (!dirty.isEmpty()) {
         wake();
       }
     });
+    return true;
+  }
+
+  /** Tells {@code target} to pull the blob from {@code source} (node to node over HTTP, checksums verified). */
+  private Future<JsonObject> copyOne(BlobEntry blob, StorageNode source, StorageNode target) {
+    JsonObject cmd = new JsonObject().put("action", "replicate").put("blobId", blob.blobId)
+        .put("sha256", blob.sha256).put("sources", new JsonArray().add(source.url()));
+    long started = System.currentTimeMillis();
+    return copyTo(target.id(), cmd)
+        .compose(reply -> commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blob.blobId)
+            .put("add", new JsonArray().add(target.id()))))
+        .onSuccess(v -> {
+          log.info("copied {} ({} bytes) from {} to {} in {} ms", blob.blobId, blob.size, source.id(), target.id(),
+              System.currentTimeMillis() - started);
+          vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "replica.added")
+              .put("blobId", blob.blobId).put("node", target.id()));
+        })
+        .onFailure(err -> {
+          failedSource.put(blob.blobId, source.id());
+          log.warn("copying {} from {} to {} failed: {}", blob.blobId, source.id(), target.id(), err.getMessage());
+        });
   }
 
   /**

@@ -11,4 +11,6 @@ public final class Headers {
   public static final String PIPELINE = "X-Depot-Pipeline";
   /** Shared secret that storage nodes require on their internal endpoints. */
   public static final String CLUSTER_SECRET = "X-Depot-Cluster-Secret";
+  /** On a node-to-node read: the bytes are a repair copy, sent within the source's repair bandwidth. */
+  public static final String REPAIR = "X-Depot-Repair";
 }

@@ -1,11 +1,13 @@
 package depot.storage;
 
+import io.github.bucket4j.Bucket;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
 
 import java.nio.ByteBuffer;
@@ -29,6 +31,14 @@ public final class BlobReader {
 
   /** Sends bytes {@code [first, last]} of the replica to {@code out}; fails with {@link CorruptReplicaException}. */
   public Future<Void> send(BlobManifest manifest, long first, long last, WriteStream<Buffer> out) {
+    return send(manifest, first, last, out, null);
+  }
+
+  /**
+   * Like {@link #send(BlobManifest, long, long, WriteStream)}, reading the disk no faster than {@code throttle}
+   * allows (shared by every stream that uses it); null for no limit. Packed replicas are small and go at once.
+   */
+  public Future<Void> send(BlobManifest manifest, long first, long last, WriteStream<Buffer> out, Bucket throttle) {
     if (store.isPacked(manifest.blobId())) {
       // Small by construction: read whole (verified), send the asked-for slice.
       return store.readPacked(manifest.blobId()).map(data -> {
@@ -42,13 +52,16 @@ public final class BlobReader {
     long to = Math.min(manifest.size(), (last / chunkSize + 1) * chunkSize);
     int readSize = Math.max(chunkSize, (READ_BUFFER / chunkSize) * chunkSize);
     return vertx.fileSystem().open(store.dataPath(manifest.blobId()), new OpenOptions().setRead(true).setWrite(false))
-        .compose(file -> new Send(file, manifest, startChunk, from, first, last, out)
+        .compose(file -> new Send(file, ThrottledReadStream.wrap(vertx, file, throttle), manifest, startChunk, from,
+            first, last, out)
             .run(from, to - from, readSize)
             .eventually(file::close));
   }
 
   private static final class Send {
     private final AsyncFile file;
+    /** The file's bytes, perhaps throttled: the reads are paused and resumed through it. */
+    private final ReadStream<Buffer> in;
     private final BlobManifest manifest;
     private final WriteStream<Buffer> out;
     private final long first;
@@ -58,9 +71,13 @@ public final class BlobReader {
     private Buffer pending = Buffer.buffer();
     private long chunkIndex;
     private long offset;
+    /** Bytes of the range still to come from the disk. */
+    private long unread;
 
-    Send(AsyncFile file, BlobManifest manifest, long startChunk, long from, long first, long last, WriteStream<Buffer> out) {
+    Send(AsyncFile file, ReadStream<Buffer> in, BlobManifest manifest, long startChunk, long from, long first, long last,
+         WriteStream<Buffer> out) {
       this.file = file;
+      this.in = in;
       this.manifest = manifest;
       this.out = out;
       this.chunkIndex = startChunk;
@@ -70,16 +87,21 @@ public final class BlobReader {
     }
 
     Future<Void> run(long from, long length, int readSize) {
+      unread = length;
       file.setReadPos(from).setReadLength(length).setReadBufferSize(readSize);
-      file.exceptionHandler(done::tryFail);
-      file.endHandler(v -> {
-        if (pending.length() > 0 && !emit(pending)) {
-          return;
-        }
-        done.tryComplete();
-      });
-      file.handler(this::onRead);
+      in.exceptionHandler(done::tryFail);
+      in.endHandler(v -> finish());
+      in.handler(this::onRead);
       return done.future();
+    }
+
+    private void finish() {
+      Buffer rest = pending;
+      pending = Buffer.buffer();
+      if (rest.length() > 0 && !emit(rest)) {
+        return;
+      }
+      done.tryComplete();
     }
 
     private void onRead(Buffer buf) {
@@ -96,9 +118,16 @@ public final class BlobReader {
         pos += chunkSize;
       }
       pending = pos == data.length() ? Buffer.buffer() : data.getBuffer(pos, data.length());
+      unread -= buf.length();
+      if (unread <= 0) {
+        // All read: done now, not when a throttled stream gets round to reporting its end.
+        in.handler(null);
+        finish();
+        return;
+      }
       if (out.writeQueueFull()) {
-        file.pause();
-        out.drainHandler(v -> file.resume());
+        in.pause();
+        out.drainHandler(v -> in.resume());
       }
     }
 
@@ -109,7 +138,7 @@ public final class BlobReader {
       crc.update(bytes);
       int[] crcs = manifest.crcs();
       if (chunkIndex >= crcs.length || (int) crc.getValue() != crcs[(int) chunkIndex]) {
-        file.pause();
+        in.pause();
         done.tryFail(new CorruptReplicaException(manifest.blobId(), chunkIndex));
         return false;
       }

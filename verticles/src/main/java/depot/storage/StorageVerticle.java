@@ -7,6 +7,7 @@ import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
 import depot.protocol.ByteRange;
+import io.github.bucket4j.Bucket;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
@@ -29,7 +30,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A storage node: replicas on local disk, streamed in and out over HTTP (the data path), commanded over
@@ -50,6 +53,13 @@ public class StorageVerticle extends VerticleBase {
   private MessageConsumer<Object> commands;
   private DownloadTickets tickets;
   private Scrubber scrubber;
+  /** Shared by every repair copy this node sends; null when repairs are not throttled. */
+  private Bucket repairThrottle;
+  private int repairsOut;
+  private int repairsIn;
+  private long repairBytesOut;
+  /** Pulls running, by blob: a second command for the same blob (say, from a new leader) joins the first. */
+  private final Map<String, Future<JsonObject>> pulling = new HashMap<>();
 
   public StorageVerticle(DepotConfig config, String nodeId) {
     this.config = config;
@@ -73,12 +83,13 @@ public class StorageVerticle extends VerticleBase {
     writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(), config.smallBlobMaxBytes(),
         config.clusterSecret());
     reader = new BlobReader(vertx, store);
+    repairThrottle = ThrottledReadStream.bucket(config.repairBytesPerSecond());
 
     Router router = Router.router(vertx);
     router.route("/internal/*").handler(this::requireClusterSecret);
     router.put("/internal/v1/blobs/:blobId").handler(this::receive);
-    router.get("/internal/v1/blobs/:blobId").handler(this::serve);
-    router.head("/internal/v1/blobs/:blobId").handler(this::serve);
+    router.get("/internal/v1/blobs/:blobId").handler(this::serveInternal);
+    router.head("/internal/v1/blobs/:blobId").handler(this::serveInternal);
     // Signed links from the gateway: a client reads a replica directly, without the gateway hop.
     router.get("/direct/v1/blobs/:blobId").handler(this::serveDirect);
     router.head("/direct/v1/blobs/:blobId").handler(this::serveDirect);
@@ -157,10 +168,15 @@ public class StorageVerticle extends VerticleBase {
       fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "this download link is invalid or has expired"));
       return;
     }
-    serve(ctx);
+    serve(ctx, false);
   }
 
-  private void serve(RoutingContext ctx) {
+  /** Reads by the gateway (client retrieves, never throttled) and by peers pulling a repair copy (throttled). */
+  private void serveInternal(RoutingContext ctx) {
+    serve(ctx, ctx.request().getHeader(Headers.REPAIR) != null);
+  }
+
+  private void serve(RoutingContext ctx, boolean repair) {
     HttpServerRequest req = ctx.request();
     HttpServerResponse resp = req.response();
     String blobId = ctx.pathParam("blobId");
@@ -188,7 +204,16 @@ public class StorageVerticle extends VerticleBase {
             resp.end();
             return;
           }
-          reader.send(manifest, range.first(), range.last(), resp)
+          if (repair) {
+            repairsOut++;
+          }
+          reader.send(manifest, range.first(), range.last(), resp, repair ? repairThrottle : null)
+              .onComplete(ar -> {
+                if (repair) {
+                  repairsOut--;
+                  repairBytesOut += ar.succeeded() ? range.length() : 0;
+                }
+              })
               .onSuccess(v -> resp.end())
               .onFailure(err -> {
                 if (err instanceof CorruptReplicaException corrupt) {
@@ -215,7 +240,7 @@ public class StorageVerticle extends VerticleBase {
         case "delete" -> delete(body);
         case "replicate" -> replicate(body);
         case "inventory" -> inventory();
-        case "stats" -> store.stats().map(st -> st.mergeIn(scrubber.stats()));
+        case "stats" -> store.stats().map(st -> st.mergeIn(scrubber.stats()).mergeIn(repairStats()));
         default -> Future.failedFuture(DepotException.badRequest("unknown storage action '" + action + "'"));
       };
     } catch (DepotException e) {
@@ -244,7 +269,25 @@ public class StorageVerticle extends VerticleBase {
     if (store.has(blobId)) {
       return Future.succeededFuture(new JsonObject().put("node", nodeId).put("sha256", sha256).put("already", true));
     }
-    return tryPull(blobId, sha256, sources, 0);
+    Future<JsonObject> running = pulling.get(blobId);
+    if (running != null) {
+      return running;
+    }
+    repairsIn++;
+    Future<JsonObject> pull = tryPull(blobId, sha256, sources, 0).onComplete(ar -> {
+      repairsIn--;
+      pulling.remove(blobId);
+    });
+    if (!pull.isComplete()) {
+      pulling.put(blobId, pull);
+    }
+    return pull;
+  }
+
+  /** Repair copies this node is sending and receiving now, and the bytes it has sent of them. */
+  private JsonObject repairStats() {
+    return new JsonObject().put("repairsOut", repairsOut).put("repairsIn", repairsIn)
+        .put("repairBytesOut", repairBytesOut);
   }
 
   private Future<JsonObject> tryPull(String blobId, String sha256, JsonArray sources, int index) {
@@ -255,6 +298,7 @@ public class StorageVerticle extends VerticleBase {
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET)
         .setAbsoluteURI(source + "/internal/v1/blobs/" + blobId)
         .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
+        .putHeader(Headers.REPAIR, "1")
         .setIdleTimeout(30_000);
     return client.request(options)
         .compose(req -> req.send())

@@ -143,6 +143,9 @@ class DepotConfigTest {
       if (key.equals("defaultReplicas") || key.equals("maxReplicas")) {
         value = "3";
       }
+      if (key.equals("repairBytesPerSecond")) {
+        value = "1048576";
+      }
       JsonObject resolved = DepotConfig.resolve(null, Map.of(env, value)).toJson();
       Object expected = def instanceof Integer ? Integer.valueOf(value)
           : def instanceof JsonArray ? new JsonArray().add(value) : value;
@@ -223,6 +226,24 @@ class DepotConfigTest {
     assertEquals(1, one.writeQuorum(3));
     DepotConfig negative = DepotConfig.of(new JsonObject().put("writeQuorum", -5));
     assertEquals(2, negative.writeQuorum(3));
+  }
+
+  @Test
+  void repairLimitsHaveDefaultsEnvironmentOverridesAndBounds() {
+    DepotConfig d = DepotConfig.resolve(null, Map.of());
+    assertEquals(2, d.repairStreamsPerNode());
+    assertEquals(4, d.repairStreamsTotal());
+    assertEquals(256L * 1024 * 1024, d.repairBytesPerSecond());
+    DepotConfig e = DepotConfig.resolve(new JsonObject().put("repairStreamsTotal", 8), Map.of(
+        "DEPOT_REPAIR_STREAMS_PER_NODE", "1", "DEPOT_REPAIR_BYTES_PER_SECOND", "67108864"));
+    assertEquals(1, e.repairStreamsPerNode());
+    assertEquals(8, e.repairStreamsTotal());
+    assertEquals(64L * 1024 * 1024, e.repairBytesPerSecond());
+    assertEquals(0, DepotConfig.of(new JsonObject().put("repairBytesPerSecond", 0)).repairBytesPerSecond());
+    assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("repairStreamsPerNode", 0)));
+    assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("repairStreamsTotal", 0)));
+    assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("repairBytesPerSecond", -1)));
+    assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("repairBytesPerSecond", 64 * 1024)));
   }
 
   @Test
