@@ -82,6 +82,8 @@ public final class Election {
   private boolean changing;
   /** The term being taken over, while {@link Candidate#takeOver} runs (0 otherwise): beacons claim it already. */
   private long claiming;
+  /** A trigger that arrived while this node was taking over: it steps down once it leads. */
+  private boolean triggerPending;
   private long term;
   private long highestTerm;
 
@@ -177,6 +179,8 @@ public final class Election {
       if (leading && !changing) {
         log.info("{} election triggered: {} steps down", group, nodeId);
         stepDown();
+      } else if (claiming > 0) {
+        triggerPending = true; // the term being taken over counts as the current one: it must end too
       }
       return;
     }
@@ -235,6 +239,7 @@ public final class Election {
   private void takeOver(long newTerm) {
     changing = true;
     claiming = newTerm;
+    triggerPending = false;
     log.info("{} {} (rank {}) takes the lead in term {}", group, nodeId, rank.getAsInt(), newTerm);
     publishBeacon();
     candidate.takeOver(newTerm).onComplete(ar -> {
@@ -247,6 +252,10 @@ public final class Election {
         publishBeacon();
         vertx.eventBus().publish(Addresses.ELECTION_EVENTS, new JsonObject().put("type", "leader.elected")
             .put("group", group).put("leader", nodeId).put("term", term).put("rank", rank.getAsInt()));
+        if (triggerPending) {
+          log.info("{} election triggered during the takeover: {} steps down", group, nodeId);
+          stepDown();
+        }
       } else {
         log.warn("{} {} could not take the lead: {}", group, nodeId, ar.cause().getMessage());
       }

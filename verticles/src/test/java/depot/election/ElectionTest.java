@@ -184,6 +184,21 @@ class ElectionTest {
   }
 
   @Test
+  void aTriggerDuringATakeoverEndsThatTermToo() throws Exception {
+    Node high = new Node("b", 3);
+    high.takeOverMs = 10 * INTERVAL;
+    high.election = new Election(vertx, "test", "b", () -> high.rank, high, INTERVAL, EXPIRY);
+    onLoop(() -> high.election.start());
+    nodes.add(high);
+    await("b is taking over", () -> high.takeOvers == 1);
+    // Watchers already see the term being taken over: a trigger now must not be lost.
+    high.election.trigger();
+    await("b steps down after taking over, then leads a later term", () -> high.stepDowns == 1 && high.election.leading());
+    assertEquals(2, high.takeOvers);
+    assertTrue(high.election.term() >= 2, "term " + high.election.term());
+  }
+
+  @Test
   void somethingThatIsNotABeaconChangesNothing() throws Exception {
     Node high = start("b", 3);
     await("b leads", () -> high.election.leading());

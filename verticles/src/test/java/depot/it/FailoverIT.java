@@ -200,7 +200,8 @@ class FailoverIT {
   @Order(4)
   void aDepositInFlightWhileTheLeaderChangesCompletesOrFailsClearly() throws Exception {
     cluster.startNode("coord-c", new JsonArray().add("coordinator"));
-    String leader = awaitLeader("coordinator", null, 1000);
+    // coord-c has the highest rank: it leads once it holds the catalog.
+    String leader = awaitLeader("coordinator", "coord-c", 20_000);
     byte[] data = new byte[6 * 1024 * 1024];
     new Random(7).nextBytes(data);
     // The body trickles in over ~3 s; the leader hands over (a triggered election) in the middle.
