@@ -16,17 +16,9 @@ rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"
 export DEPOT_CONFIG_DIR="$BENCH_DIR/cli" DEPOT_SERVER="http://127.0.0.1:$PORT"
 export DEPOT_CLUSTER_NAME="depot-bench-$$" DEPOT_CLUSTER_PORT=7201
 depot() { java -jar "$JAR" "$@"; }
-drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
-echo "== disk: dd on $(df --output=source "$BENCH_DIR" | tail -1), 1 GiB of random bytes (zeros flatter a virtual disk)"
-head -c 1073741824 /dev/urandom > "$BENCH_DIR/random.bin"
-for i in 1 2 3; do
-  cat "$BENCH_DIR/random.bin" > /dev/null
-  echo "dd write, fdatasync, run $i: $(dd if="$BENCH_DIR/random.bin" of="$BENCH_DIR/dd.bin" bs=1M conv=fdatasync 2>&1 | tail -1)"
-  drop_caches
-  echo "dd read, cold,        run $i: $(dd if="$BENCH_DIR/dd.bin" of=/dev/null bs=1M 2>&1 | tail -1)"
-  rm -f "$BENCH_DIR/dd.bin"
-done
+launcher/bench/disk-speed.sh "$BENCH_DIR" 3
+head -c 1073741824 /dev/urandom > "$BENCH_DIR/random.bin" # deposited below
 
 echo "== cluster: depot dev, 3 storage nodes, one JVM with -Xmx$HEAP for the whole cluster"
 java -Xmx"$HEAP" -jar "$JAR" dev --data "$BENCH_DIR/cluster" --port "$PORT" > "$BENCH_DIR/dev.log" 2>&1 &
