@@ -381,7 +381,7 @@ public class CoordinatorVerticle extends VerticleBase {
       String id = node.getString("id");
       StorageNode known = storageNodes.get(id);
       if (known != null && "node.down".equals(type)) {
-        storageNodes.put(known.id(), new StorageNode(known.id(), known.host(), known.url(), false, known.diskFree()));
+        storageNodes.put(known.id(), known.down());
         keeper.nodeDown(known.id());
         keeper.wakeAll();
       }
@@ -512,10 +512,22 @@ public class CoordinatorVerticle extends VerticleBase {
         .map(v -> deposited(client.clientId(), name, true));
   }
 
+  /**
+   * The storage nodes with the uploads allocated to them and not yet committed counted in: heartbeats only
+   * report what is stored, and concurrent deposits should not all pick the same nodes.
+   */
+  private List<StorageNode> withUploadsInFlight() {
+    Map<String, Long> pending = new HashMap<>();
+    for (Upload u : uploads.values()) {
+      u.nodes().forEach(n -> pending.merge(n, u.size(), Long::sum));
+    }
+    return storageNodes.values().stream().map(n -> n.withPlaced(pending.getOrDefault(n.id(), 0L))).toList();
+  }
+
   /** {@code exclude}: nodes the gateway could not reach although the directory still lists them as up. */
   private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas, Set<String> exclude) {
     int quorum = config.writeQuorum(replicas);
-    List<StorageNode> targets = Placement.choose(storageNodes.values(), replicas, size, exclude);
+    List<StorageNode> targets = Placement.choose(withUploadsInFlight(), replicas, size, exclude);
     if (targets.size() < quorum) {
       long live = storageNodes.values().stream().filter(StorageNode::up).count();
       if (live >= quorum) {

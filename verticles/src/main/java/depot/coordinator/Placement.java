@@ -6,12 +6,18 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Chooses where replicas go: distinct live storage nodes with room for the file, most free space first,
- * and distinct hosts before a second replica on the same host.
+ * and distinct hosts before a second replica on the same host. Nodes whose free space is within
+ * {@link #ROOMY_SHARE} of the roomiest count as equally roomy (nodes sharing one disk report the same
+ * free space, give or take what was written since): among those, the node holding the fewest bytes goes
+ * first, so replicas spread instead of piling onto whichever node reported last.
  */
 public final class Placement {
+  static final double ROOMY_SHARE = 0.9;
+
   private Placement() {}
 
   static List<StorageNode> choose(Collection<StorageNode> nodes, int count, long size, Set<String> exclude) {
@@ -21,9 +27,15 @@ public final class Placement {
   /** {@code hostsTaken}: hosts that already hold a replica (when adding copies). */
   static List<StorageNode> choose(Collection<StorageNode> nodes, int count, long size, Set<String> exclude,
                                   Set<String> hostsTaken) {
-    List<StorageNode> candidates = new ArrayList<>(nodes.stream()
+    List<StorageNode> eligible = nodes.stream()
         .filter(n -> n.up() && n.url() != null && !exclude.contains(n.id()) && n.diskFree() >= size)
-        .sorted(Comparator.comparingLong(StorageNode::diskFree).reversed().thenComparing(StorageNode::id))
+        .toList();
+    long roomiest = eligible.stream().mapToLong(StorageNode::diskFree).max().orElse(0);
+    Predicate<StorageNode> roomy = n -> n.diskFree() >= ROOMY_SHARE * roomiest;
+    List<StorageNode> candidates = new ArrayList<>(eligible.stream()
+        .sorted(Comparator.comparing((StorageNode n) -> !roomy.test(n))
+            .thenComparingLong(n -> roomy.test(n) ? n.used() : -n.diskFree())
+            .thenComparing(StorageNode::id))
         .toList());
     List<StorageNode> chosen = new ArrayList<>();
     Set<String> hostsUsed = new HashSet<>(hostsTaken);

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -18,11 +19,11 @@ class PlacementTest {
   static final long GB = 1L << 30;
 
   static StorageNode node(String id, String host, long free) {
-    return new StorageNode(id, host, "http://" + host + ":" + (7000 + id.hashCode() % 100), true, free);
+    return new StorageNode(id, host, "http://" + host + ":" + (7000 + id.hashCode() % 100), true, free, 0);
   }
 
   static StorageNode down(String id, String host, long free) {
-    return new StorageNode(id, host, "http://" + host + ":7000", false, free);
+    return new StorageNode(id, host, "http://" + host + ":7000", false, free, 0);
   }
 
   static List<String> ids(List<StorageNode> nodes) {
@@ -66,6 +67,38 @@ class PlacementTest {
   }
 
   @Test
+  void nodesSharingADiskAreFilledEvenly() {
+    // One disk under three nodes: free space differs only by what was written since their last reports.
+    List<StorageNode> nodes = List.of(new StorageNode("a", "h", "http://h:1", true, 100 * GB, 7 * GB),
+        new StorageNode("b", "h", "http://h:2", true, 99 * GB, 2 * GB),
+        new StorageNode("c", "h", "http://h:3", true, 98 * GB, 5 * GB));
+    assertEquals(List.of("b", "c"), choose(nodes, 2, 1), "the fewest bytes held first among equally roomy nodes");
+  }
+
+  @Test
+  void aPlacedReplicaCountsBeforeTheNextHeartbeat() {
+    Map<String, StorageNode> nodes = new java.util.LinkedHashMap<>();
+    for (String id : List.of("a", "b", "c", "d")) {
+      nodes.put(id, new StorageNode(id, "h", "http://h/" + id, true, 100 * GB, 0));
+    }
+    Map<String, Integer> replicas = new java.util.HashMap<>();
+    for (int i = 0; i < 40; i++) {
+      for (StorageNode t : Placement.choose(nodes.values(), 2, GB, Set.of())) {
+        nodes.put(t.id(), t.withPlaced(GB));
+        replicas.merge(t.id(), 1, Integer::sum);
+      }
+    }
+    assertEquals(Map.of("a", 20, "b", 20, "c", 20, "d", 20), replicas, "80 replicas over 4 nodes");
+  }
+
+  @Test
+  void aNodeWithMuchLessFreeSpaceComesLastWhateverItHolds() {
+    List<StorageNode> nodes = List.of(new StorageNode("full", "h1", "http://h1", true, 10 * GB, 0),
+        new StorageNode("roomy", "h2", "http://h2", true, 100 * GB, 50 * GB));
+    assertEquals(List.of("roomy", "full"), choose(nodes, 2, 1));
+  }
+
+  @Test
   void tiesAreBrokenByIdSoPlacementIsDeterministic() {
     List<StorageNode> nodes = new ArrayList<>(List.of(node("n3", "h3", GB), node("n1", "h1", GB), node("n2", "h2", GB)));
     for (long seed = 0; seed < 5; seed++) {
@@ -82,7 +115,7 @@ class PlacementTest {
 
   @Test
   void skipsNodesWithoutUrl() {
-    List<StorageNode> nodes = List.of(new StorageNode("nourl", "h1", null, true, 100 * GB), node("a", "h2", GB));
+    List<StorageNode> nodes = List.of(new StorageNode("nourl", "h1", null, true, 100 * GB, 0), node("a", "h2", GB));
     assertEquals(List.of("a"), choose(nodes, 2, 1));
   }
 
