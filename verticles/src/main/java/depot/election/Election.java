@@ -231,9 +231,13 @@ public final class Election {
     }
   }
 
-  /** A newcomer listens for a while first, so it does not claim the lead over a leader it has not heard yet. */
+  /**
+   * A newcomer listens for one expiry period first, so it does not claim the lead over a leader it has not
+   * heard yet: only that long a silence says a candidate is dead, and a beacon or two may be missed while
+   * this node's subscription spreads through the cluster.
+   */
   private boolean listened() {
-    return System.currentTimeMillis() - startedAt >= 2 * intervalMs;
+    return System.currentTimeMillis() - startedAt >= expiryMs;
   }
 
   private void takeOver(long newTerm) {
