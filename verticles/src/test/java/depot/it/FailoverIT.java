@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -33,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Coordinator and directory failover on a real cluster: two directories, two coordinators, a gateway of its
  * own and three storage nodes, each its own clustered Vert.x instance. Leaders are stopped under the
  * cluster's feet; the standby must lead within 10 s with the complete catalog, deposits in flight must
- * complete or fail with a clear error, and a coordinator that lost its disk must rebuild the catalog from
- * the copies kept on the storage nodes. The steps build on each other and run in order.
+ * complete or fail with a clear error, a coordinator that lost its disk must rebuild the catalog from
+ * the copies kept on the storage nodes, and a storage node that lost its disk is filled again. The steps build on each other and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverIT {
@@ -300,6 +301,53 @@ class FailoverIT {
     assertNotEquals(old, awaitLeader("directory", null, 1000));
     assertFalse(deposited.isEmpty());
     assertEveryDepositRetrieves();
+  }
+
+  @Test
+  @Order(8)
+  void aStorageNodeThatLostItsDiskIsFilledAgainAndFollowsTheCatalogAgain() throws Exception {
+    cluster.startNode("storage-3", new JsonArray().add("storage"));
+    AtomicInteger copied = new AtomicInteger();
+    MessageConsumer<JsonObject> copies = cluster.anyVertx().eventBus().consumer(Addresses.COORDINATOR_EVENTS, m -> {
+      if ("replica.added".equals(m.body().getString("type"))) {
+        copied.incrementAndGet();
+      }
+    });
+    TestCluster.await(copies.completion());
+    cluster.stopNode("storage-1");
+    TestCluster.deleteTree(cluster.dataDir("storage-1"));
+    cluster.startNode("storage-1", new JsonArray().add("storage"));
+    cluster.awaitStorageNodes(3);
+    // Done when the replicas the storage nodes themselves report add up to two per file again.
+    long deadline = System.currentTimeMillis() + 60_000;
+    JsonObject stats = new JsonObject();
+    long onDisks = -1;
+    while (System.currentTimeMillis() < deadline) {
+      stats = new JsonObject(api.get(TestCluster.ADMIN_TOKEN, "/api/v1/stats").body());
+      onDisks = nodes().stream().map(o -> (JsonObject) o).filter(n -> n.getString("id").startsWith("storage-"))
+          .mapToLong(n -> n.getLong("replicas", 0L)).sum();
+      if (onDisks == 2L * deposited.size() && stats.getLong("underReplicated", -1L) == 0
+          && stats.getLong("repairsRunning", -1L) == 0) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    TestCluster.await(copies.unregister());
+    assertTrue(copied.get() > 0, "what the disk held was copied again");
+    assertEquals(2L * deposited.size(), onDisks, "replicas on the storage nodes' disks, two per file");
+    assertEquals(0L, stats.getLong("underReplicated"), "every file has its replicas again: " + stats.encode());
+    assertEquals(0L, stats.getLong("lost"), stats.encode());
+    assertEveryDepositRetrieves();
+    // Its copy of the catalog went with the disk: it follows from a fresh snapshot.
+    long lamport = stats.getLong("lamport");
+    long at = -1;
+    long until = System.currentTimeMillis() + 20_000;
+    while (at < lamport && System.currentTimeMillis() < until) {
+      at = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(Addresses.catalogReplica("storage-1"),
+          new JsonObject().put("action", "status"))).body().getLong("lamport");
+      Thread.sleep(100);
+    }
+    assertTrue(at >= lamport, "storage-1's new copy of the catalog is at lamport " + at + ", the leader at " + lamport);
   }
 
   /** A body sent in small pieces over about {@code spreadMs}. */
