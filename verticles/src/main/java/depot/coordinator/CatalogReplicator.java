@@ -39,9 +39,9 @@ final class CatalogReplicator {
   private static final long SEND_TIMEOUT_MS = 5000;
   private static final long SESSION_TTL_MS = 120_000;
   static final long ORPHAN_WAIT_MS = 10_000;
-  private final long orphanWaitMs;
 
   private final Vertx vertx;
+  private final long orphanWaitMs;
   private final Catalog catalog;
   private final String leaderId;
   private final long term;
@@ -284,14 +284,16 @@ final class CatalogReplicator {
   /** An operation no copy has taken within the orphan wait is not acknowledged: its caller hears so. */
   private void failOrphans() {
     long now = System.currentTimeMillis();
+    // Waiting in Lamport order, which is the order they came in: the first young one ends the sweep.
     Iterator<Waiting> it = waiting.values().iterator();
     while (it.hasNext()) {
       Waiting w = it.next();
-      if (now - w.since() >= orphanWaitMs) {
-        w.promise().tryFail(new DepotException(ErrorCode.UNAVAILABLE,
-            "no copy of the catalog took this change in time; it is not acknowledged, retry"));
-        it.remove();
+      if (now - w.since() < orphanWaitMs) {
+        break;
       }
+      w.promise().tryFail(new DepotException(ErrorCode.UNAVAILABLE,
+          "no copy of the catalog took this change in time; it is not acknowledged, retry"));
+      it.remove();
     }
     if (waiting.isEmpty()) {
       vertx.cancelTimer(sweeper);

@@ -582,13 +582,7 @@ public class CoordinatorVerticle extends VerticleBase {
         keeper.wake(upload.blobId());
       }
       return deposited(upload.owner(), upload.name(), false);
-    }).onComplete(ar -> {
-      if (ar.succeeded()) {
-        done.tryComplete(ar.result());
-      } else {
-        done.tryFail(ar.cause());
-      }
-    });
+    }).onComplete(done);
     return done.future();
   }
 

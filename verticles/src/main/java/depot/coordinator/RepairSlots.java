@@ -27,9 +27,14 @@ final class RepairSlots {
     return running >= total;
   }
 
+  /** Copies {@code node} takes part in now. */
+  int load(String node) {
+    return byNode.getOrDefault(node, 0);
+  }
+
   /** Whether {@code node} may take part in one more copy. */
   boolean nodeFree(String node) {
-    return byNode.getOrDefault(node, 0) < perNode;
+    return load(node) < perNode;
   }
 
   /** Takes a slot for a copy from {@code source} to {@code target}; false (and nothing taken) when a limit is reached. */
