@@ -198,7 +198,7 @@ final class ReplicaKeeper {
     // Least busy source first; one that just failed this blob last.
     String failed = failedSource.get(blob.blobId);
     holders.sort(Comparator.comparing((String h) -> h.equals(failed))
-        .thenComparing(h -> slots.byNode().getOrDefault(h, 0)));
+        .thenComparingInt(slots::load));
     List<Future<JsonObject>> copies = new ArrayList<>();
     for (StorageNode target : targets) {
       StorageNode source = null;
@@ -271,16 +271,14 @@ final class ReplicaKeeper {
     Set<Promise<JsonObject>> waiting = copiesTo.computeIfAbsent(target, t -> new HashSet<>());
     waiting.add(answer);
     vertx.eventBus().<JsonObject>request(Addresses.storageNode(target), cmd, new DeliveryOptions().setSendTimeout(COPY_TIMEOUT_MS))
-        .onComplete(ar -> {
-          if (ar.succeeded()) {
-            answer.tryComplete(ar.result().body());
-          } else {
-            answer.tryFail(ar.cause());
-          }
-        });
+        // tryComplete/tryFail: nodeDown may have failed the answer already.
+        .onSuccess(reply -> answer.tryComplete(reply.body()))
+        .onFailure(answer::tryFail);
     return answer.future().onComplete(ar -> {
       waiting.remove(answer);
-      copiesTo.remove(target, Set.of());
+      if (waiting.isEmpty()) {
+        copiesTo.remove(target, waiting);
+      }
     });
   }
 
@@ -363,12 +361,24 @@ final class ReplicaKeeper {
   /**
    * Compares what a storage node holds with the catalog (as HDFS does with block reports): replicas the
    * catalog does not know (a node that was away while they were deleted) are removed; known replicas the
-   * catalog did not list for this node count again, and any surplus is then trimmed by the scan.
+   * catalog did not list for this node count again, and any surplus is then trimmed by the scan. Replicas
+   * the catalog lists on the node but the node no longer has (it lost its disk) stop counting and are copied
+   * again.
    */
   void reconcile(String nodeId) {
+    // Listed before the inventory is asked for, so each was on the node's disk by then (a replica is listed
+    // only once stored): one missing from the answer is lost, not still on its way.
+    Set<String> listed = new HashSet<>();
+    for (BlobEntry blob : catalog.blobs()) {
+      if (blob.nodes.contains(nodeId)) {
+        listed.add(blob.blobId);
+      }
+    }
     vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId), new JsonObject().put("action", "inventory"),
             new DeliveryOptions().setSendTimeout(30_000))
         .onSuccess(reply -> {
+          reply.body().getJsonArray("blobIds", new JsonArray()).forEach(listed::remove);
+          forgetLost(nodeId, listed);
           Set<String> uploading = new HashSet<>(uploadsInFlight.get());
           // Just stored, perhaps for a deposit committed through another coordinator after a failover.
           reply.body().getJsonArray("recent", new JsonArray()).forEach(b -> uploading.add((String) b));
@@ -403,6 +413,20 @@ final class ReplicaKeeper {
           }
         })
         .onFailure(err -> log.debug("inventory of {} failed: {}", nodeId, err.getMessage()));
+  }
+
+  /** The node no longer has these replicas: they stop counting there, and the scan copies them again. */
+  private void forgetLost(String nodeId, Set<String> lost) {
+    lost.removeIf(blobId -> copying.contains(blobId) || catalog.blob(blobId) == null
+        || !catalog.blob(blobId).nodes.contains(nodeId));
+    if (lost.isEmpty()) {
+      return;
+    }
+    log.warn("{} no longer has {} replicas the catalog lists there (a lost disk?): copying them again", nodeId, lost.size());
+    for (String blobId : lost) {
+      commit.apply(new JsonObject().put("op", Catalog.OP_BLOB_NODES).put("blobId", blobId)
+          .put("remove", new JsonArray().add(nodeId))).onSuccess(v -> wake(blobId));
+    }
   }
 
   /** Deletes replicas of blobs no file has used for {@code graceMs} (readers of an old version finish first). */
