@@ -111,7 +111,7 @@ public final class ApiClient {
    * {@link ExpectContinueUpload} for why this does not go through HttpClient). Failures read like send()'s.
    */
   public ExpectContinueUpload.Response putExpectingContinue(String path, Map<String, String> headers,
-                                                            HttpRequest.BodyPublisher body) {
+                                                            UploadBody body) {
     Map<String, String> all = new LinkedHashMap<>();
     if (token != null) {
       all.put("Authorization", "Bearer " + token);

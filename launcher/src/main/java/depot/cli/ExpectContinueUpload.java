@@ -11,7 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpRequest.BodyPublisher;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,14 +51,11 @@ public final class ExpectContinueUpload {
 
   /**
    * @param headers extra request headers (Host, Content-Length, Expect and Connection are set here)
-   * @param body    its {@code contentLength()} must be known
+   * @param body    what to send once the server agrees
    */
-  public static Response put(URI uri, Map<String, String> headers, BodyPublisher body, Duration connectTimeout)
+  public static Response put(URI uri, Map<String, String> headers, UploadBody body, Duration connectTimeout)
       throws IOException {
-    long length = body.contentLength();
-    if (length < 0) {
-      throw new IllegalArgumentException("the body's length must be known");
-    }
+    long length = body.length();
     try (Socket socket = connect(uri, connectTimeout)) {
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
       PushbackInputStream in = new PushbackInputStream(new BufferedInputStream(socket.getInputStream()), 1);
@@ -66,11 +63,11 @@ public final class ExpectContinueUpload {
       out.flush();
 
       if (!answeredWithin(socket, in, CONTINUE_WAIT)) {
-        return sendBodyThenRead(body, out, in); // server silent: it may not know 100-continue
+        return sendBodyThenRead(body, socket, out, in); // server silent: it may not know 100-continue
       }
       Response first = readResponse(in, false);
       if (first.status() == 100) {
-        return sendBodyThenRead(body, out, in);
+        return sendBodyThenRead(body, socket, out, in);
       }
       return first; // final answer before the body: dedup hit, or a refusal
     }
@@ -79,7 +76,8 @@ public final class ExpectContinueUpload {
   private static Socket connect(URI uri, Duration timeout) throws IOException {
     boolean tls = "https".equalsIgnoreCase(uri.getScheme());
     int port = uri.getPort() != -1 ? uri.getPort() : tls ? 443 : 80;
-    Socket socket = tls ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+    // Plain TCP through a channel, so a file body can go by sendfile (UploadBody.ofFile).
+    Socket socket = tls ? SSLSocketFactory.getDefault().createSocket() : SocketChannel.open().socket();
     try {
       socket.connect(new InetSocketAddress(uri.getHost(), port), (int) timeout.toMillis());
       socket.setTcpNoDelay(true);
@@ -126,9 +124,11 @@ public final class ExpectContinueUpload {
     }
   }
 
-  private static Response sendBodyThenRead(BodyPublisher body, OutputStream out, InputStream in) throws IOException {
+  private static Response sendBodyThenRead(UploadBody body, Socket socket, OutputStream out, InputStream in)
+      throws IOException {
     try {
-      BodyPublisherWriter.write(body, out);
+      out.flush();
+      body.writeTo(socket, out);
       out.flush();
     } catch (IOException writeFailure) {
       // The server may have refused mid-upload and closed; its answer explains why better than "broken pipe".

@@ -15,7 +15,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -185,7 +184,7 @@ class ExpectContinueTest {
       return body;
     })) {
       ExpectContinueUpload.Response response = assertTimeoutPreemptively(LIMIT, () -> ExpectContinueUpload.put(
-          URI.create(server.url() + "/api/v1/files/o"), Map.of(), HttpRequest.BodyPublishers.ofByteArray(content),
+          URI.create(server.url() + "/api/v1/files/o"), Map.of(), UploadBody.ofBytes(content),
           Duration.ofSeconds(5)));
 
       assertEquals(201, response.status());
@@ -208,7 +207,7 @@ class ExpectContinueTest {
       return null; // closing with unread data resets the connection under the client's feet
     })) {
       ExpectContinueUpload.Response response = assertTimeoutPreemptively(LIMIT, () -> ExpectContinueUpload.put(
-          URI.create(server.url() + "/x"), Map.of(), HttpRequest.BodyPublishers.ofByteArray(content),
+          URI.create(server.url() + "/x"), Map.of(), UploadBody.ofBytes(content),
           Duration.ofSeconds(5)));
       assertEquals(413, response.status());
       assertEquals("file too large", ApiClient.errorMessage(response.status(), response.body()));

@@ -3,6 +3,7 @@ package depot.gateway;
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
+import depot.protocol.DataPathHttp;
 import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.LeaderRequests;
@@ -17,7 +18,6 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -98,7 +98,7 @@ public class GatewayVerticle extends VerticleBase {
     return Future.all(coordinators.start(), directories.start())
         .compose(v -> DownloadTickets.load(vertx, config.clusterSecret()))
         .onSuccess(tickets -> downloads = new DownloadHandler(config, storageClient, tickets))
-        .compose(t -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true).setHandle100ContinueAutomatically(false))
+        .compose(t -> vertx.createHttpServer(DataPathHttp.serverOptions().setHandle100ContinueAutomatically(false))
         .requestHandler(router)
         .listen(config.httpPort(), config.httpHost())
         .onSuccess(s -> {

@@ -194,12 +194,17 @@ final class UploadHandler {
     for (int i = 1; i < pipeline.size(); i++) {
       rest.add(new PipelineHop(pipeline.getJsonObject(i).getString("nodeId"), pipeline.getJsonObject(i).getString("url")));
     }
-    return new RequestOptions().setMethod(HttpMethod.PUT)
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.PUT)
         .setAbsoluteURI(head.getString("url") + "/internal/v1/blobs/" + allocation.getString("blobId"))
         .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(u.size))
         .putHeader(Headers.PIPELINE, PipelineHop.format(rest))
         .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
         .setIdleTimeout(60_000);
+    if (u.sha256 != null) {
+      // The head hashes the content; the replicas after it take this value once their chunks match the head's.
+      options.putHeader(Headers.SHA256, u.sha256);
+    }
+    return options;
   }
 
   /** Streams the body to the head of the pipeline with backpressure; completes with the nodes' report. */

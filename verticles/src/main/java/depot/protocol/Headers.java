@@ -13,4 +13,9 @@ public final class Headers {
   public static final String CLUSTER_SECRET = "X-Depot-Cluster-Secret";
   /** On a node-to-node read: the bytes are a repair copy, sent within the source's repair bandwidth. */
   public static final String REPAIR = "X-Depot-Repair";
+  /**
+   * On a pipeline write from one storage node to the next: the sender checks this copy against its own
+   * chunk by chunk, so the receiver need not hash the whole content when its SHA-256 is announced.
+   */
+  public static final String UPSTREAM = "X-Depot-Upstream";
 }

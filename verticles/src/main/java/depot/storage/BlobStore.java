@@ -35,6 +35,7 @@ public final class BlobStore {
   private final Path root;
   private final Path blobs;
   private final Path tmp;
+  private volatile int directIoAlignment;
   /** Replicas kept as files of their own (large ones). */
   private final Map<String, Long> inventory = new ConcurrentHashMap<>();
   /** When each replica written since this process started was stored. */
@@ -75,9 +76,41 @@ public final class BlobStore {
         }
       }
       packs.openBlocking();
+      directIoAlignment = probeDirectIo();
       log.info("storage at {}: {} replicas, {} bytes", root, replicaCount(), bytesUsed());
       return null;
     });
+  }
+
+  /**
+   * The alignment O_DIRECT writes need in the data folder (its file system's block size, at least 4 KiB),
+   * or 0 when the file system refuses O_DIRECT (tmpfs and some others): then writes use the page cache.
+   */
+  private int probeDirectIo() {
+    Path probe = tmp.resolve("direct-io-probe");
+    try {
+      int alignment = (int) Math.max(4096, Files.getFileStore(tmp).getBlockSize());
+      ByteBuffer block = ByteBuffer.allocateDirect(2 * alignment).alignedSlice(alignment).limit(alignment);
+      try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+          com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+        ch.write(block, 0);
+      }
+      return alignment;
+    } catch (IOException | UnsupportedOperationException e) {
+      log.info("storage at {}: no direct I/O here ({}); replicas are written through the page cache", root, e.getMessage());
+      return 0;
+    } finally {
+      try {
+        Files.deleteIfExists(probe);
+      } catch (IOException ignored) {
+        // a leftover probe is cleared with the rest of tmp at the next start
+      }
+    }
+  }
+
+  /** See {@link #probeDirectIo()}: 0 when replicas cannot be written with O_DIRECT here. */
+  public int directIoAlignment() {
+    return directIoAlignment;
   }
 
   private void scanShard(Path shard) throws IOException {

@@ -18,6 +18,7 @@ import io.vertx.core.streams.ReadStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 
@@ -29,6 +30,12 @@ import java.util.List;
  */
 public final class BlobWriter {
   private static final Logger log = LoggerFactory.getLogger(BlobWriter.class);
+  /**
+   * One disk write of a direct replica, and how many a replica may hold: the network fills one while the
+   * disk takes another. 4 MiB writes beat 1 MiB ones by a fifth on the project's virtual disk.
+   */
+  private static final int DIRECT_BUFFER_SIZE = 4 * 1024 * 1024;
+  private static final int DIRECT_BUFFERS_PER_WRITE = 3;
 
   private final Vertx vertx;
   private final BlobStore store;
@@ -37,10 +44,15 @@ public final class BlobWriter {
   private final int chunkSize;
   private final long smallBlobMax;
   private final String clusterSecret;
+  /** Null when replicas are written through the page cache (no O_DIRECT here, or turned off). */
+  private final AlignedBuffers directBuffers;
 
   public BlobWriter(Vertx vertx, BlobStore store, HttpClient client, String nodeId, int chunkSize, long smallBlobMax,
-                    String clusterSecret) {
+                    String clusterSecret, long directIoBufferBytes) {
     this.vertx = vertx;
+    int alignment = store.directIoAlignment();
+    this.directBuffers = alignment > 0 && directIoBufferBytes >= DIRECT_BUFFER_SIZE
+        ? new AlignedBuffers(DIRECT_BUFFER_SIZE, alignment, directIoBufferBytes) : null;
     this.store = store;
     this.client = client;
     this.nodeId = nodeId;
@@ -50,16 +62,43 @@ public final class BlobWriter {
   }
 
   /**
-   * Writes {@code size} bytes from {@code source} (paused by the caller) as replica {@code blobId}.
-   * Completes with {@code {"sha256", "size", "stored": [{"node","sha256"}], "failed": [{"node","error"}]}}.
+   * Writes {@code size} bytes from {@code source} (paused by the caller) as replica {@code blobId}, hashing
+   * them whole. Completes with {@code {"sha256", "size", "stored": [{"node","sha256","chunks"}],
+   * "failed": [{"node","error"}]}}.
    */
   public Future<JsonObject> write(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream) {
-    ReplicaSink sink = size <= smallBlobMax ? new PackedSink(store, size) : new FileSink(vertx, store, blobId);
-    return new Transfer(source, blobId, size, downstream, sink).run();
+    return write(source, blobId, size, downstream, null, false);
+  }
+
+  /**
+   * Like {@link #write(ReadStream, String, long, List)}, passing on the SHA-256 the client announced. A copy
+   * written {@code forUpstream} (the previous node of a pipeline, which compares chunk checksums) takes an
+   * announced SHA-256 as its own instead of hashing the content again: one whole hash per deposit, at the
+   * head, however many replicas follow it.
+   */
+  public Future<JsonObject> write(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream,
+                                  String announcedSha256, boolean forUpstream) {
+    boolean hashWhole = announcedSha256 == null || !forUpstream;
+    return new Transfer(source, blobId, size, downstream, sinkFor(blobId, size), announcedSha256, hashWhole).run();
+  }
+
+  /** Small replicas go to a pack; large ones to their own file, with O_DIRECT while buffers for it are free. */
+  private ReplicaSink sinkFor(String blobId, long size) {
+    if (size <= smallBlobMax) {
+      return new PackedSink(store, size);
+    }
+    if (directBuffers != null) {
+      List<ByteBuffer> buffers = directBuffers.take(DirectFileSink.buffersFor(size, directBuffers, DIRECT_BUFFERS_PER_WRITE));
+      if (!buffers.isEmpty()) {
+        return new DirectFileSink(vertx, store, directBuffers, buffers, blobId);
+      }
+    }
+    return new FileSink(vertx, store, blobId);
   }
 
   /** Opens the request to the next hop, handing it the rest of the pipeline. */
-  private Future<HttpClientRequest> openDownstream(String blobId, long size, List<PipelineHop> downstream) {
+  private Future<HttpClientRequest> openDownstream(String blobId, long size, List<PipelineHop> downstream,
+                                                   String announcedSha256) {
     PipelineHop next = downstream.get(0);
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.PUT)
@@ -67,7 +106,11 @@ public final class BlobWriter {
         .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size))
         .putHeader(Headers.PIPELINE, PipelineHop.format(downstream.subList(1, downstream.size())))
         .putHeader(Headers.CLUSTER_SECRET, clusterSecret)
+        .putHeader(Headers.UPSTREAM, nodeId)
         .setIdleTimeout(30_000);
+    if (announcedSha256 != null) {
+      options.putHeader(Headers.SHA256, announcedSha256);
+    }
     return client.request(options);
   }
 
@@ -77,7 +120,8 @@ public final class BlobWriter {
     private final long size;
     private final List<PipelineHop> downstream;
     private final ReplicaSink sink;
-    private final StreamDigest digest = new StreamDigest(chunkSize);
+    private final String announcedSha256;
+    private final StreamDigest digest;
     private final Promise<JsonObject> done = Promise.promise();
     private final JsonArray failed = new JsonArray();
     private final Promise<JsonArray> downstreamStored = Promise.promise();
@@ -87,7 +131,10 @@ public final class BlobWriter {
     private boolean finished;
     private long received;
 
-    Transfer(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream, ReplicaSink sink) {
+    Transfer(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream, ReplicaSink sink,
+             String announcedSha256, boolean hashWhole) {
+      this.announcedSha256 = announcedSha256;
+      this.digest = new StreamDigest(chunkSize, hashWhole);
       this.source = source;
       this.blobId = blobId;
       this.size = size;
@@ -101,7 +148,7 @@ public final class BlobWriter {
       Future<Void> opened = sink.open();
       Future<HttpClientRequest> forwarded = downstream.isEmpty()
           ? Future.succeededFuture()
-          : openDownstream(blobId, size, downstream).recover(err -> {
+          : openDownstream(blobId, size, downstream, announcedSha256).recover(err -> {
             downstreamFailed(err);
             return Future.succeededFuture();
           });
@@ -208,7 +255,9 @@ public final class BlobWriter {
         return;
       }
       finished = true;
-      String sha256 = digest.finish();
+      String computed = digest.finish();
+      String sha256 = computed != null ? computed : announcedSha256;
+      String chunks = digest.chunkFingerprint();
       BlobManifest manifest = new BlobManifest(blobId, size, sha256, chunkSize, digest.chunkCrcs(), Instant.now().toString());
       if (downAlive) {
         down.end();
@@ -223,10 +272,12 @@ public final class BlobWriter {
           done.tryFail(new DepotException(ErrorCode.INTERNAL, "replica write failed on " + nodeId + ": " + ar.cause().getMessage()));
           return;
         }
-        JsonArray stored = new JsonArray().add(new JsonObject().put("node", nodeId).put("sha256", sha256));
+        JsonArray stored = new JsonArray().add(new JsonObject().put("node", nodeId).put("sha256", sha256)
+            .put("chunks", chunks));
         for (Object o : downAr.result()) {
           JsonObject replica = (JsonObject) o;
-          if (sha256.equals(replica.getString("sha256"))) {
+          // Same chunk checksums, same bytes as this copy (and so as the content this head hashed).
+          if (chunks.equals(replica.getString("chunks")) && sha256.equals(replica.getString("sha256"))) {
             stored.add(replica);
           } else {
             failed.add(new JsonObject().put("node", replica.getString("node")).put("error", "checksum differs from upstream"));

@@ -3,6 +3,7 @@ package depot.storage;
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
+import depot.protocol.DataPathHttp;
 import depot.protocol.DownloadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
@@ -17,7 +18,6 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.PoolOptions;
@@ -80,8 +80,6 @@ public class StorageVerticle extends VerticleBase {
     store = new BlobStore(vertx, Path.of(config.dataDir()));
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
         new PoolOptions().setHttp1MaxSize(64));
-    writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(), config.smallBlobMaxBytes(),
-        config.clusterSecret());
     reader = new BlobReader(vertx, store);
     repairThrottle = ThrottledReadStream.bucket(config.repairBytesPerSecond());
 
@@ -97,9 +95,12 @@ public class StorageVerticle extends VerticleBase {
 
     commands = vertx.eventBus().consumer(Addresses.storageNode(nodeId), this::command);
     return store.open()
+        // The writer needs the store open: that is when the data folder's O_DIRECT support is known.
+        .onSuccess(v -> writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(),
+            config.smallBlobMaxBytes(), config.clusterSecret(), config.directIoBufferBytes()))
         .compose(v -> DownloadTickets.load(vertx, config.clusterSecret()))
         .onSuccess(t -> tickets = t)
-        .compose(v -> vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true)
+        .compose(v -> vertx.createHttpServer(DataPathHttp.serverOptions()
             // A sender that stalls this long has gone: drop it, and its partial replica with it.
             .setIdleTimeout(120).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
             .requestHandler(router).listen(config.storagePort(), config.httpHost()))
@@ -135,7 +136,11 @@ public class StorageVerticle extends VerticleBase {
     String blobId = ctx.pathParam("blobId");
     long size;
     List<PipelineHop> downstream;
+    String announcedSha256 = req.getHeader(Headers.SHA256);
     try {
+      if (announcedSha256 != null && !announcedSha256.matches("[0-9a-f]{64}")) {
+        throw DepotException.badRequest(Headers.SHA256 + " must be 64 lower-case hex digits");
+      }
       BlobIds.requireValid(blobId);
       String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
       if (length == null) {
@@ -150,7 +155,7 @@ public class StorageVerticle extends VerticleBase {
       fail(req.response(), e);
       return;
     }
-    writer.write(req, blobId, size, downstream)
+    writer.write(req, blobId, size, downstream, announcedSha256, req.getHeader(Headers.UPSTREAM) != null)
         .onSuccess(result -> req.response().setStatusCode(201)
             .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(result.encode()))
         .onFailure(err -> {

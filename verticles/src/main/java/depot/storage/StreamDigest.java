@@ -10,11 +10,12 @@ import java.util.HexFormat;
 import java.util.zip.CRC32C;
 
 /**
- * Computed while bytes stream through: the SHA-256 of the whole content and a CRC32C per fixed-size
- * chunk (the per-chunk checksums are what every read is verified against).
+ * Computed while bytes stream through: a CRC32C per fixed-size chunk (what every read is verified
+ * against) and, unless told otherwise, the SHA-256 of the whole content.
  */
 public final class StreamDigest {
   private final int chunkSize;
+  /** Null when the whole-content hash is not wanted (a pipeline copy checked against its upstream). */
   private final MessageDigest sha256;
   private final CRC32C crc = new CRC32C();
   private int[] crcs = new int[16];
@@ -23,8 +24,12 @@ public final class StreamDigest {
   private long total;
 
   public StreamDigest(int chunkSize) {
+    this(chunkSize, true);
+  }
+
+  public StreamDigest(int chunkSize, boolean wholeContentHash) {
     this.chunkSize = chunkSize;
-    this.sha256 = newSha256();
+    this.sha256 = wholeContentHash ? newSha256() : null;
   }
 
   private static final MessageDigest SHA256_PROTOTYPE = lookupSha256();
@@ -53,7 +58,9 @@ public final class StreamDigest {
 
   public void update(Buffer buffer) {
     ByteBuffer bytes = nio(buffer);
-    sha256.update(bytes.duplicate());
+    if (sha256 != null) {
+      sha256.update(bytes.duplicate());
+    }
     total += bytes.remaining();
     while (bytes.hasRemaining()) {
       int take = Math.min(chunkSize - inChunk, bytes.remaining());
@@ -82,12 +89,24 @@ public final class StreamDigest {
     return total;
   }
 
-  /** Ends the stream: returns the SHA-256 (hex) and fixes the chunk checksums. */
+  /** Ends the stream: returns the SHA-256 (hex; null if not computed) and fixes the chunk checksums. */
   public String finish() {
     if (inChunk > 0) {
       closeChunk();
     }
-    return HexFormat.of().formatHex(sha256.digest());
+    return sha256 == null ? null : HexFormat.of().formatHex(sha256.digest());
+  }
+
+  /**
+   * The SHA-256 of the chunk checksums, after {@link #finish()}: equal for two copies exactly when their
+   * chunks' CRC32Cs all match, which is what a pipeline compares instead of hashing every copy whole.
+   */
+  public String chunkFingerprint() {
+    ByteBuffer list = ByteBuffer.allocate(chunks * Integer.BYTES);
+    for (int i = 0; i < chunks; i++) {
+      list.putInt(crcs[i]);
+    }
+    return HexFormat.of().formatHex(newSha256().digest(list.array()));
   }
 
   public int[] chunkCrcs() {

@@ -150,4 +150,27 @@ class StreamDigestTest {
     assertEquals(100, b.length());
     assertArrayEquals(data, b.getBytes());
   }
+
+  @Test
+  void chunkFingerprintsMatchForTheSameBytesOnly() {
+    byte[] data = new byte[300_000];
+    new Random(5).nextBytes(data);
+    StreamDigest hashed = new StreamDigest(65536);
+    hashed.update(Buffer.buffer(data));
+    String sha = hashed.finish();
+    // A pipeline copy that skips the whole hash: same fingerprint, however the stream was cut.
+    StreamDigest copy = new StreamDigest(65536, false);
+    copy.update(Buffer.buffer(Arrays.copyOfRange(data, 0, 1000)));
+    copy.update(Buffer.buffer(Arrays.copyOfRange(data, 1000, data.length)));
+    org.junit.jupiter.api.Assertions.assertNull(copy.finish());
+    assertEquals(hashed.chunkFingerprint(), copy.chunkFingerprint());
+    assertEquals(64, sha.length());
+
+    byte[] flipped = data.clone();
+    flipped[299_999] ^= 1;
+    StreamDigest other = new StreamDigest(65536, false);
+    other.update(Buffer.buffer(flipped));
+    other.finish();
+    org.junit.jupiter.api.Assertions.assertNotEquals(hashed.chunkFingerprint(), other.chunkFingerprint());
+  }
 }

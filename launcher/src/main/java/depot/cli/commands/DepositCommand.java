@@ -7,7 +7,7 @@ import depot.cli.CommandBase;
 import depot.cli.ExpectContinueUpload;
 import depot.cli.FileRecord;
 import depot.cli.Progress;
-import depot.cli.ProgressBodyPublisher;
+import depot.cli.UploadBody;
 import depot.cli.Sha256;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,10 +61,10 @@ public final class DepositCommand extends CommandBase {
     String path = ApiClient.filePath(target) + (replicas == null ? "" : "?replicas=" + replicas);
     ExpectContinueUpload.Response response;
     try (Progress progress = Progress.start("uploading", size, ctx.interactive())) {
-      // Streamed from disk chunk by chunk; Content-Length is the file size.
+      // Sent from disk by sendfile (plain TCP) or in slabs; Content-Length is the file size.
       response = api.putExpectingContinue(path,
           Map.of("Content-Type", "application/octet-stream", ApiClient.SHA256_HEADER, sha256),
-          ProgressBodyPublisher.ofFile(file, progress::update));
+          UploadBody.ofFile(file, progress::update));
     }
     FileRecord record = FileRecord.fromJson(ApiClient.parseJson(ApiClient.requireSuccess(response.status(), response.body())));
     // A success before the body was sent can only mean the server already had the content.

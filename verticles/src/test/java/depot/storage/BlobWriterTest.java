@@ -1,0 +1,273 @@
+package depot.storage;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A replica written to a real disk, through O_DIRECT where the data folder allows it (the project's
+ * target folder, on the machine's disk) and through the page cache otherwise: the bytes that land are the
+ * bytes sent, whatever the size and however the stream is cut, and a failed write leaves nothing behind.
+ */
+class BlobWriterTest {
+  private static final int KiB = 1024;
+  private static final int MiB = 1024 * KiB;
+  private static final long SMALL_BLOB_MAX = 256 * KiB;
+
+  private Vertx vertx;
+  private Path dataDir;
+
+  @BeforeEach
+  void start() throws IOException {
+    vertx = Vertx.vertx();
+    // Under target/, on the build machine's disk: /tmp may be tmpfs, where O_DIRECT is refused.
+    Path base = Path.of("target", "blob-writer-test");
+    Files.createDirectories(base);
+    dataDir = Files.createTempDirectory(base, "store");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  private static <T> T await(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private BlobStore openStore() throws Exception {
+    BlobStore store = new BlobStore(vertx, dataDir);
+    await(store.open());
+    return store;
+  }
+
+  private BlobWriter writer(BlobStore store, long directIoBufferBytes) {
+    return new BlobWriter(vertx, store, vertx.createHttpClient(), "node-a", 64 * KiB, SMALL_BLOB_MAX, "",
+        directIoBufferBytes);
+  }
+
+  private static byte[] content(int size, long seed) {
+    byte[] bytes = new byte[size];
+    new Random(seed).nextBytes(bytes);
+    return bytes;
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  private static String newBlobId() {
+    return java.util.UUID.randomUUID().toString();
+  }
+
+  @ParameterizedTest(name = "{0} bytes")
+  @ValueSource(ints = {300 * 1024 + 7, 4 * 1024 * 1024, 4 * 1024 * 1024 + 1, 13 * 1024 * 1024 + 123})
+  void storesExactlyTheBytesSent(int size) throws Exception {
+    BlobStore store = openStore();
+    for (long directBytes : new long[] {48L * MiB, 0}) {
+      byte[] data = content(size, size + directBytes);
+      String blobId = newBlobId();
+      Pieces source = new Pieces(vertx, data, new Random(size), 0);
+      io.vertx.core.json.JsonObject result = await(runOnContext(
+          () -> writer(store, directBytes).write(source, blobId, size, List.of())));
+      assertEquals(sha256(data), result.getString("sha256"));
+      assertArrayEquals(data, Files.readAllBytes(Path.of(store.dataPath(blobId))), "direct bytes " + directBytes);
+      assertEquals(size, Files.size(Path.of(store.dataPath(blobId))), "the padding of the last block is cut off");
+    }
+    assertTempEmpty();
+  }
+
+  @Test
+  void directIoIsUsedOnTheBuildDisk() throws Exception {
+    BlobStore store = openStore();
+    org.junit.jupiter.api.Assumptions.assumeTrue(store.directIoAlignment() > 0,
+        "the file system under target/ refuses O_DIRECT");
+    assertEquals(0, store.directIoAlignment() % 4096);
+  }
+
+  @Test
+  void writesBeyondThePoolFallBackToThePageCache() throws Exception {
+    BlobStore store = openStore();
+    // Room for one direct write of three buffers: the second concurrent write goes through the page cache.
+    BlobWriter writer = writer(store, 12L * MiB);
+    byte[] a = content(9 * MiB + 5, 1);
+    byte[] b = content(9 * MiB + 9, 2);
+    String idA = newBlobId();
+    String idB = newBlobId();
+    await(runOnContext(() -> Future.all(
+        writer.write(new Pieces(vertx, a, new Random(1), 0), idA, a.length, List.of()),
+        writer.write(new Pieces(vertx, b, new Random(2), 0), idB, b.length, List.of()))));
+    assertArrayEquals(a, Files.readAllBytes(Path.of(store.dataPath(idA))));
+    assertArrayEquals(b, Files.readAllBytes(Path.of(store.dataPath(idB))));
+    // And the pool's buffers came back: a third write finds them.
+    byte[] c = content(5 * MiB, 3);
+    String idC = newBlobId();
+    await(runOnContext(() -> writer.write(new Pieces(vertx, c, new Random(3), 0), idC, c.length, List.of())));
+    assertArrayEquals(c, Files.readAllBytes(Path.of(store.dataPath(idC))));
+  }
+
+  @Test
+  void aSenderThatFailsMidwayLeavesNothing() throws Exception {
+    BlobStore store = openStore();
+    byte[] data = content(10 * MiB, 7);
+    String blobId = newBlobId();
+    Pieces source = new Pieces(vertx, data, new Random(7), 6 * MiB);
+    Exception failure = assertThrows(Exception.class, () -> await(runOnContext(
+        () -> writer(store, 48L * MiB).write(source, blobId, data.length, List.of()))));
+    assertTrue(String.valueOf(failure.getMessage()).contains("connection reset"), failure.toString());
+    assertFalse(store.has(blobId));
+    assertFalse(Files.exists(Path.of(store.dataPath(blobId))));
+    // The temp file is removed once the last write returns.
+    long deadline = System.currentTimeMillis() + 5000;
+    while (!tempEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTempEmpty();
+  }
+
+  @Test
+  void moreBytesThanAnnouncedIsRefused() throws Exception {
+    BlobStore store = openStore();
+    byte[] data = content(6 * MiB, 9);
+    String blobId = newBlobId();
+    assertThrows(Exception.class, () -> await(runOnContext(
+        () -> writer(store, 48L * MiB).write(new Pieces(vertx, data, new Random(9), 0), blobId, data.length - 1, List.of()))));
+    assertFalse(store.has(blobId));
+  }
+
+  private <T> Future<T> runOnContext(java.util.function.Supplier<Future<T>> action) {
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    vertx.runOnContext(v -> action.get().onComplete(promise));
+    return promise.future();
+  }
+
+  private boolean tempEmpty() throws IOException {
+    try (Stream<Path> left = Files.list(dataDir.resolve("tmp"))) {
+      return left.findAny().isEmpty();
+    }
+  }
+
+  private void assertTempEmpty() throws IOException {
+    try (Stream<Path> left = Files.list(dataDir.resolve("tmp"))) {
+      assertEquals(List.of(), left.toList(), "no temp file may outlive its write");
+    }
+  }
+
+  /**
+   * The content cut into random pieces of 1 byte to 256 KiB (what an HTTP body looks like), emitted only
+   * while not paused; optionally fails after {@code failAfter} bytes, like a sender that hangs up.
+   */
+  private static final class Pieces implements ReadStream<Buffer> {
+    private final Vertx vertx;
+    private final byte[] data;
+    private final Random random;
+    private final int failAfter;
+    private int offset;
+    private boolean paused = true;
+    private boolean scheduled;
+    private Handler<Buffer> handler;
+    private Handler<Void> endHandler;
+    private Handler<Throwable> exceptionHandler;
+
+    Pieces(Vertx vertx, byte[] data, Random random, int failAfter) {
+      this.vertx = vertx;
+      this.data = data;
+      this.random = random;
+      this.failAfter = failAfter;
+    }
+
+    @Override
+    public Pieces exceptionHandler(Handler<Throwable> h) {
+      exceptionHandler = h;
+      return this;
+    }
+
+    @Override
+    public Pieces handler(Handler<Buffer> h) {
+      handler = h;
+      return this;
+    }
+
+    @Override
+    public Pieces pause() {
+      paused = true;
+      return this;
+    }
+
+    @Override
+    public Pieces resume() {
+      paused = false;
+      schedule();
+      return this;
+    }
+
+    @Override
+    public Pieces fetch(long amount) {
+      return resume();
+    }
+
+    @Override
+    public Pieces endHandler(Handler<Void> h) {
+      endHandler = h;
+      return this;
+    }
+
+    private void schedule() {
+      if (!scheduled) {
+        scheduled = true;
+        vertx.runOnContext(v -> {
+          scheduled = false;
+          emit();
+        });
+      }
+    }
+
+    private void emit() {
+      // A few pieces per round, then yield: disk writes complete between rounds, as with a real socket.
+      for (int round = 0; round < 8 && !paused && handler != null; round++) {
+        if (failAfter > 0 && offset >= failAfter) {
+          paused = true;
+          exceptionHandler.handle(new IOException("connection reset"));
+          return;
+        }
+        if (offset == data.length) {
+          paused = true;
+          endHandler.handle(null);
+          return;
+        }
+        int n = Math.min(data.length - offset, 1 + random.nextInt(256 * KiB));
+        handler.handle(Buffer.buffer(java.util.Arrays.copyOfRange(data, offset, offset + n)));
+        offset += n;
+      }
+      if (!paused) {
+        schedule();
+      }
+    }
+  }
+}
