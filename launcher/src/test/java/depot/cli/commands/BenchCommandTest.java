@@ -115,7 +115,7 @@ class BenchCommandTest {
   }
 
   @Test
-  void largeFilesAreStreamedWithoutAnnouncedHash() throws Exception {
+  void largeFilesAreHashedAheadAndStreamedWithTheirHash() throws Exception {
     FakeDepot depot = new FakeDepot();
     try (TestServer server = depot.start()) {
       CliRunner.Result result = CliRunner.run(Map.of(), "bench", "--server", server.url(), "--clients", "2",
@@ -127,10 +127,15 @@ class BenchCommandTest {
       assertEquals(2L * 9 * 1024 * 1024, json.getJsonObject("retrieve").getLong("bytes"));
       assertEquals(0, json.getJsonObject("retrieve").getLong("errors"));
       assertNull(json.getValue("replicas"));
-      for (TestServer.Request put : server.requests.stream().filter(r -> r.method().equals("PUT")).toList()) {
-        assertNull(put.header("X-Depot-Sha256"));
+      List<TestServer.Request> puts = server.requests.stream().filter(r -> r.method().equals("PUT")).toList();
+      assertEquals(2, puts.size());
+      for (TestServer.Request put : puts) {
+        // Hashed before the clock started, as `depot deposit` does; the body streamed after the server agreed.
+        assertEquals(Sha256.of(put.body()), put.header("X-Depot-Sha256"));
+        assertEquals("100-continue", put.header("Expect"));
         assertNull(put.rawQuery());
         assertEquals(String.valueOf(9 * 1024 * 1024), put.header("Content-Length"));
+        assertEquals(9 * 1024 * 1024, put.body().length);
       }
     }
   }
