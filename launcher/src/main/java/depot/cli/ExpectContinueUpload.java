@@ -55,8 +55,33 @@ public final class ExpectContinueUpload {
    */
   public static Response put(URI uri, Map<String, String> headers, UploadBody body, Duration connectTimeout)
       throws IOException {
+    Response first = exchange(uri, headers, body, connectTimeout, false);
+    if (first.status() != 307 || first.bodySent() || first.header("Location").isEmpty()) {
+      return first;
+    }
+    // Sent to the pipeline's head (?direct=1): the link is signed, so the credentials stay with the gateway.
+    Map<String, String> forwarded = new java.util.LinkedHashMap<>(headers);
+    forwarded.keySet().removeIf(name -> name.equalsIgnoreCase("Authorization"));
+    return exchange(uri.resolve(first.header("Location").get()), forwarded, body, connectTimeout, true);
+  }
+
+  /** The place a 307 pointed to could not be reached from here (a storage node behind NAT, say). */
+  public static final class RedirectUnreachable extends IOException {
+    RedirectUnreachable(URI target, IOException cause) {
+      super("cannot reach " + target.getHost() + ":" + target.getPort() + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  private static Response exchange(URI uri, Map<String, String> headers, UploadBody body, Duration connectTimeout,
+                                   boolean redirected) throws IOException {
     long length = body.length();
-    try (Socket socket = connect(uri, connectTimeout)) {
+    Socket connected;
+    try {
+      connected = connect(uri, connectTimeout);
+    } catch (IOException e) {
+      throw redirected ? new RedirectUnreachable(uri, e) : e;
+    }
+    try (Socket socket = connected) {
       OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
       PushbackInputStream in = new PushbackInputStream(new BufferedInputStream(socket.getInputStream()), 1);
       out.write(head(uri, headers, length).getBytes(StandardCharsets.ISO_8859_1));

@@ -46,15 +46,20 @@ class ExpectContinueTest {
     final ServerSocket listener;
     final CompletableFuture<Object> result;
 
-    RawServer(Script script) throws IOException {
+    /** Handles one connection per script, in order; the result is the last script's. */
+    RawServer(Script... scripts) throws IOException {
       listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
       result = CompletableFuture.supplyAsync(() -> {
-        try (Socket socket = listener.accept()) {
-          InputStream in = socket.getInputStream();
-          return script.run(readHead(in), in, socket.getOutputStream(), socket);
-        } catch (Exception e) {
-          throw new RuntimeException(e);
+        Object last = null;
+        for (Script script : scripts) {
+          try (Socket socket = listener.accept()) {
+            InputStream in = socket.getInputStream();
+            last = script.run(readHead(in), in, socket.getOutputStream(), socket);
+          } catch (Exception e) {
+            throw new RuntimeException(e);
+          }
         }
+        return last;
       });
     }
 
@@ -114,7 +119,7 @@ class ExpectContinueTest {
     Path file = Files.write(tmp.resolve("big.bin"), new byte[4 * 1024 * 1024]);
     String record = "{\"name\":\"big.bin\",\"size\":4194304,\"version\":3,\"desiredReplicas\":3,\"liveReplicas\":3,\"nodes\":[\"a\",\"b\",\"c\"]}";
     try (RawServer server = new RawServer((head, in, out, socket) -> {
-      assertTrue(head.startsWith("PUT /api/v1/files/big.bin HTTP/1.1\r\n"), head);
+      assertTrue(head.startsWith("PUT /api/v1/files/big.bin?direct=1 HTTP/1.1\r\n"), head);
       assertTrue(head.contains("\r\nExpect: 100-continue\r\n"), head);
       assertTrue(head.contains("\r\nContent-Length: 4194304\r\n"), head);
       assertTrue(head.contains("\r\nAuthorization: Bearer t\r\n"), head);
@@ -224,5 +229,66 @@ class ExpectContinueTest {
     CliRunner.Result result = deposit(file, "http://127.0.0.1:" + port);
     assertEquals("depot: cannot reach server http://127.0.0.1:" + port + ": connection refused\n", result.err());
     assertFalse(result.code() == 0);
+  }
+
+  private static final String RECORD = "{\"name\":\"r.bin\",\"size\":2097152,\"version\":1,\"desiredReplicas\":2,"
+      + "\"liveReplicas\":2,\"nodes\":[\"s1\",\"s2\"]}";
+
+  @Test
+  void aRedirectSendsTheBodyToTheStorageNodeAndNotTheToken() throws Exception {
+    byte[] content = new byte[2 * 1024 * 1024];
+    new Random(5).nextBytes(content);
+    Path file = Files.write(tmp.resolve("r.bin"), content);
+    try (RawServer storage = new RawServer((head, in, out, socket) -> {
+      assertTrue(head.startsWith("PUT /direct/v1/uploads/b1?t=abc&sig=def HTTP/1.1\r\n"), head);
+      assertTrue(head.contains("\r\nExpect: 100-continue\r\n"), head);
+      assertFalse(head.contains("Authorization"), "a signed link needs no token: " + head);
+      out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] body = in.readNBytes(content.length);
+      answer(out, "HTTP/1.1 201 Created", "Content-Type: application/json\r\n", RECORD);
+      return body;
+    }); RawServer gateway = new RawServer((head, in, out, socket) -> {
+      assertTrue(head.startsWith("PUT /api/v1/files/r.bin?direct=1 HTTP/1.1\r\n"), head);
+      answer(out, "HTTP/1.1 307 Temporary Redirect",
+          "Location: " + storage.url() + "/direct/v1/uploads/b1?t=abc&sig=def\r\nConnection: close\r\n", "");
+      return bytesUntilQuiet(socket, in);
+    })) {
+      CliRunner.Result result = deposit(file, gateway.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertTrue(result.out().endsWith(", version 1, replicas 2/2 on s1,s2\n"), result.out());
+      assertEquals(0L, gateway.result.get(), "no byte of the body went to the gateway");
+      assertArrayEquals(content, (byte[]) storage.result.get());
+    }
+  }
+
+  @Test
+  void anUnreachableStorageNodeMeansTheBodyGoesThroughTheGateway() throws Exception {
+    byte[] content = new byte[2 * 1024 * 1024];
+    new Random(6).nextBytes(content);
+    Path file = Files.write(tmp.resolve("r.bin"), content);
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    try (RawServer gateway = new RawServer((head, in, out, socket) -> {
+      answer(out, "HTTP/1.1 307 Temporary Redirect",
+          "Location: http://127.0.0.1:" + closedPort + "/direct/v1/uploads/b1?t=abc&sig=def\r\n", "");
+      return null;
+    }, (head, in, out, socket) -> {
+      assertTrue(head.startsWith("PUT /api/v1/files/r.bin HTTP/1.1\r\n"), "asked again without direct=1: " + head);
+      assertTrue(head.contains("\r\nAuthorization: Bearer t\r\n"), head);
+      out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] body = in.readNBytes(content.length);
+      answer(out, "HTTP/1.1 201 Created", "Content-Type: application/json\r\n", RECORD);
+      return body;
+    })) {
+      CliRunner.Result result = deposit(file, gateway.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertArrayEquals(content, (byte[]) gateway.result.get());
+    }
   }
 }

@@ -3,7 +3,7 @@ package depot.gateway;
 import depot.config.DepotConfig;
 import depot.protocol.ByteRange;
 import depot.protocol.DepotException;
-import depot.protocol.DownloadTickets;
+import depot.protocol.SignedLinks;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
 import io.vertx.core.Future;
@@ -29,9 +29,9 @@ final class DownloadHandler {
 
   private final DepotConfig config;
   private final HttpClient client;
-  private final DownloadTickets tickets;
+  private final SignedLinks tickets;
 
-  DownloadHandler(DepotConfig config, HttpClient client, DownloadTickets tickets) {
+  DownloadHandler(DepotConfig config, HttpClient client, SignedLinks tickets) {
     this.config = config;
     this.client = client;
     this.tickets = tickets;

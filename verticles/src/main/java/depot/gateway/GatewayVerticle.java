@@ -4,7 +4,8 @@ import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.DataPathHttp;
-import depot.protocol.DownloadTickets;
+import depot.protocol.SignedLinks;
+import depot.protocol.UploadTickets;
 import depot.protocol.ErrorCode;
 import depot.protocol.LeaderRequests;
 import depot.election.Election;
@@ -48,6 +49,7 @@ public class GatewayVerticle extends VerticleBase {
   private Election coordinators;
   private Election directories;
   private DownloadHandler downloads;
+  private UploadHandler uploads;
 
   public GatewayVerticle(DepotConfig config, String adminToken, String metricsRegistry) {
     this.config = config;
@@ -67,7 +69,6 @@ public class GatewayVerticle extends VerticleBase {
     coordinators = Election.watcher(vertx, CoordinatorVerticle.ELECTION_GROUP, config.heartbeatIntervalMs(), config.nodeExpiryMs());
     directories = Election.watcher(vertx, DirectoryVerticle.ELECTION_GROUP, config.heartbeatIntervalMs(), config.nodeExpiryMs());
     auth = new Authenticator(vertx, adminToken, leader);
-    UploadHandler uploads = new UploadHandler(vertx, config, storageClient, auth, leader);
 
     Router router = Router.router(vertx);
     BodyHandler smallJson = BodyHandler.create(false).setBodyLimit(SMALL_BODY_LIMIT);
@@ -75,7 +76,7 @@ public class GatewayVerticle extends VerticleBase {
     router.get("/api/v1/files").handler(this::listFiles);
     router.get("/api/v1/files/:name/meta").handler(this::fileMeta);
     router.put("/api/v1/files/:name/replicas").handler(smallJson).handler(this::changeReplicas);
-    router.put("/api/v1/files/:name").handler(uploads::handle);
+    router.put("/api/v1/files/:name").handler(ctx -> uploads.handle(ctx));
     router.get("/api/v1/files/:name").handler(ctx -> locate(ctx).onSuccess(l -> downloads.send(ctx, l)));
     router.head("/api/v1/files/:name").handler(ctx -> locate(ctx).onSuccess(l -> downloads.send(ctx, l)));
     router.delete("/api/v1/files/:name").handler(this::deleteFile);
@@ -96,8 +97,11 @@ public class GatewayVerticle extends VerticleBase {
     });
 
     return Future.all(coordinators.start(), directories.start())
-        .compose(v -> DownloadTickets.load(vertx, config.clusterSecret()))
-        .onSuccess(tickets -> downloads = new DownloadHandler(config, storageClient, tickets))
+        .compose(v -> SignedLinks.load(vertx, config.clusterSecret()))
+        .onSuccess(links -> {
+          downloads = new DownloadHandler(config, storageClient, links);
+          uploads = new UploadHandler(vertx, config, storageClient, auth, leader, new UploadTickets(links));
+        })
         .compose(t -> vertx.createHttpServer(DataPathHttp.serverOptions().setHandle100ContinueAutomatically(false))
         .requestHandler(router)
         .listen(config.httpPort(), config.httpHost())

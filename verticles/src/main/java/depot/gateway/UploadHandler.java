@@ -2,11 +2,13 @@ package depot.gateway;
 
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
+import depot.protocol.DepositCommit;
 import depot.protocol.LeaderRequests;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.protocol.Headers;
+import depot.protocol.UploadTickets;
 import depot.storage.PipelineHop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,15 +40,20 @@ final class UploadHandler {
   private static final int PLACEMENT_ATTEMPTS = 3;
   private static final String CLIENT_GONE = "depot.upload.client-gone";
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
+  /** Marks the outcome of a direct deposit: not a record but the link to send the body to. */
+  private static final String REDIRECT = "depot.upload.redirect";
 
   private final Vertx vertx;
   private final DepotConfig config;
   private final LeaderRequests leader;
   private final HttpClient client;
   private final Authenticator auth;
+  private final UploadTickets uploadTickets;
 
-  UploadHandler(Vertx vertx, DepotConfig config, HttpClient client, Authenticator auth, LeaderRequests leader) {
+  UploadHandler(Vertx vertx, DepotConfig config, HttpClient client, Authenticator auth, LeaderRequests leader,
+                UploadTickets uploadTickets) {
     this.vertx = vertx;
+    this.uploadTickets = uploadTickets;
     this.leader = leader;
     this.config = config;
     this.client = client;
@@ -75,6 +82,12 @@ final class UploadHandler {
           return deposit(ctx, upload, 0);
         })
         .onSuccess(record -> {
+          if (record.containsKey(REDIRECT)) {
+            // Before the body: the client sends it to the link instead (and no byte of it came here).
+            ctx.response().setStatusCode(307).putHeader(HttpHeaders.LOCATION, record.getString(REDIRECT))
+                .putHeader(HttpHeaders.CONNECTION, "close").end();
+            return;
+          }
           boolean deduplicated = record.getBoolean("deduplicated", false);
           ctx.response().putHeader(HttpHeaders.LOCATION, req.path())
               .putHeader(HttpHeaders.ETAG, "\"" + record.getString("sha256") + "\"");
@@ -95,6 +108,8 @@ final class UploadHandler {
     /** Nodes found unreachable while placing this deposit. */
     final java.util.Set<String> excluded = new java.util.LinkedHashSet<>();
     boolean expectContinue;
+    /** {@code ?direct=1}: the client would rather send the body straight to the pipeline's head. */
+    boolean direct;
   }
 
   private Upload parse(RoutingContext ctx) {
@@ -127,6 +142,8 @@ final class UploadHandler {
     }
     String expect = req.getHeader(HttpHeaders.EXPECT);
     u.expectContinue = expect != null && expect.equalsIgnoreCase("100-continue");
+    // Only a client that waits for "100 Continue" can be sent elsewhere before its body is on the way.
+    u.direct = u.expectContinue && "1".equals(req.getParam("direct"));
     return u;
   }
 
@@ -159,6 +176,12 @@ final class UploadHandler {
           }
           JsonObject allocation = begun.body().getJsonObject("allocation");
           JsonObject head = allocation.getJsonArray("pipeline").getJsonObject(0);
+          if (u.direct) {
+            // WebHDFS-style two-step create: the head finishes the deposit itself, the gateway hop is spared.
+            String link = head.getString("url") + "/direct/v1/uploads/" + allocation.getString("blobId") + "?"
+                + uploadTickets.query(describe(u), allocation, System.currentTimeMillis());
+            return Future.succeededFuture(new JsonObject().put(REDIRECT, link));
+          }
           return client.request(headRequest(u, allocation)).transform(opened -> {
             if (opened.succeeded()) {
               return pipe(ctx, u, opened.result())
@@ -183,8 +206,7 @@ final class UploadHandler {
   }
 
   private void abort(JsonObject allocation) {
-    vertx.eventBus().request(Addresses.COORDINATOR_DEPOSIT_ABORT,
-        new JsonObject().put("uploadId", allocation.getString("uploadId")));
+    DepositCommit.abort(vertx, allocation);
   }
 
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
@@ -254,30 +276,6 @@ final class UploadHandler {
   }
 
   private Future<JsonObject> commit(Upload u, JsonObject allocation, JsonObject result) {
-    String sha = result.getString("sha256");
-    if (u.sha256 != null && !u.sha256.equals(sha)) {
-      return Future.failedFuture(new DepotException(ErrorCode.HASH_MISMATCH,
-          "the body's SHA-256 is " + sha + ", not the announced " + u.sha256));
-    }
-    List<String> stored = new ArrayList<>();
-    result.getJsonArray("stored", new JsonArray()).forEach(o -> stored.add(((JsonObject) o).getString("node")));
-    if (!result.getJsonArray("failed", new JsonArray()).isEmpty()) {
-      log.warn("deposit of '{}': replicas failed {}", u.name, result.getJsonArray("failed").encode());
-    }
-    int quorum = allocation.getInteger("writeQuorum");
-    if (stored.size() < quorum) {
-      return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
-          "only " + stored.size() + " of the required " + quorum + " replicas could be written"));
-    }
-    // The commit repeats what the allocation said, so a coordinator that took over meanwhile can complete it.
-    JsonArray nodes = new JsonArray();
-    allocation.getJsonArray("pipeline").forEach(hop -> nodes.add(((JsonObject) hop).getString("nodeId")));
-    JsonObject commit = describe(u).put("uploadId", allocation.getString("uploadId")).put("sha256", sha)
-        .put("blobId", allocation.getString("blobId")).put("replicas", allocation.getInteger("replicas"))
-        .put("nodes", nodes).put("stored", new JsonArray(stored));
-    commit.remove("exclude");
-    return leader.<JsonObject>request(Addresses.COORDINATOR_DEPOSIT_COMMIT, commit, 15_000)
-        .map(reply -> reply.body())
-        .recover(err -> Future.failedFuture(DepotException.from(err)));
+    return DepositCommit.commit(leader, describe(u), allocation, result);
   }
 }

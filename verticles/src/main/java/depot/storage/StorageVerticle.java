@@ -4,7 +4,10 @@ import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.DataPathHttp;
-import depot.protocol.DownloadTickets;
+import depot.protocol.DepositCommit;
+import depot.protocol.LeaderRequests;
+import depot.protocol.UploadTickets;
+import depot.protocol.SignedLinks;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
 import depot.protocol.ByteRange;
@@ -51,7 +54,10 @@ public class StorageVerticle extends VerticleBase {
   private HttpClient client;
   private HttpServer server;
   private MessageConsumer<Object> commands;
-  private DownloadTickets tickets;
+  private SignedLinks tickets;
+  private UploadTickets uploadTickets;
+  /** Commits of deposits received directly from clients, to whichever coordinator leads. */
+  private LeaderRequests leader;
   private Scrubber scrubber;
   /** Shared by every repair copy this node sends; null when repairs are not throttled. */
   private Bucket repairThrottle;
@@ -82,6 +88,7 @@ public class StorageVerticle extends VerticleBase {
         new PoolOptions().setHttp1MaxSize(64));
     reader = new BlobReader(vertx, store);
     repairThrottle = ThrottledReadStream.bucket(config.repairBytesPerSecond());
+    leader = new LeaderRequests(vertx, config.failoverWindowMs());
 
     Router router = Router.router(vertx);
     router.route("/internal/*").handler(this::requireClusterSecret);
@@ -89,6 +96,8 @@ public class StorageVerticle extends VerticleBase {
     router.get("/internal/v1/blobs/:blobId").handler(this::serveInternal);
     router.head("/internal/v1/blobs/:blobId").handler(this::serveInternal);
     // Signed links from the gateway: a client reads a replica directly, without the gateway hop.
+    // Upload links from the gateway (307): a client sends a deposit's body straight to its pipeline's head.
+    router.put("/direct/v1/uploads/:blobId").handler(this::receiveDirect);
     router.get("/direct/v1/blobs/:blobId").handler(this::serveDirect);
     router.head("/direct/v1/blobs/:blobId").handler(this::serveDirect);
     router.get("/internal/v1/health").handler(ctx -> ctx.json(new JsonObject().put("node", nodeId).put("status", "UP")));
@@ -98,8 +107,11 @@ public class StorageVerticle extends VerticleBase {
         // The writer needs the store open: that is when the data folder's O_DIRECT support is known.
         .onSuccess(v -> writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(),
             config.smallBlobMaxBytes(), config.clusterSecret(), config.directIoBufferBytes()))
-        .compose(v -> DownloadTickets.load(vertx, config.clusterSecret()))
-        .onSuccess(t -> tickets = t)
+        .compose(v -> SignedLinks.load(vertx, config.clusterSecret()))
+        .onSuccess(t -> {
+          tickets = t;
+          uploadTickets = new UploadTickets(t);
+        })
         .compose(v -> vertx.createHttpServer(DataPathHttp.serverOptions()
             // A sender that stalls this long has gone: drop it, and its partial replica with it.
             .setIdleTimeout(120).setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS))
@@ -165,6 +177,61 @@ public class StorageVerticle extends VerticleBase {
           }
           fail(req.response(), DepotException.from(err));
         });
+  }
+
+  /**
+   * A deposit's body sent by the client itself, on a link the gateway signed: this node heads the pipeline,
+   * then commits the deposit with the coordinator and answers as the gateway would (201 with the record).
+   */
+  private void receiveDirect(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    req.pause();
+    String blobId = ctx.pathParam("blobId");
+    JsonObject deposit;
+    JsonObject allocation;
+    try {
+      JsonObject ticket = uploadTickets.open(req.getParam("t"), req.getParam("sig"), blobId, System.currentTimeMillis());
+      deposit = ticket.getJsonObject("deposit");
+      allocation = ticket.getJsonObject("allocation");
+      if (!nodeId.equals(allocation.getJsonArray("pipeline").getJsonObject(0).getString("nodeId"))) {
+        throw new DepotException(ErrorCode.FORBIDDEN, "this upload link is for another storage node");
+      }
+      String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (length == null || !length.equals(String.valueOf(deposit.getLong("size")))) {
+        throw new DepotException(ErrorCode.SIZE_MISMATCH,
+            "Content-Length must be the announced size, " + deposit.getLong("size") + " bytes");
+      }
+    } catch (DepotException e) {
+      req.response().putHeader(HttpHeaders.CONNECTION, "close");
+      fail(req.response(), e);
+      return;
+    }
+    JsonArray pipeline = allocation.getJsonArray("pipeline");
+    List<PipelineHop> downstream = new java.util.ArrayList<>();
+    for (int i = 1; i < pipeline.size(); i++) {
+      downstream.add(new PipelineHop(pipeline.getJsonObject(i).getString("nodeId"), pipeline.getJsonObject(i).getString("url")));
+    }
+    if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
+      req.response().writeContinue();
+    }
+    writer.write(req, blobId, deposit.getLong("size"), downstream, deposit.getString("sha256"), false)
+        .compose(result -> DepositCommit.commit(leader, deposit, allocation, result))
+        .onSuccess(record -> req.response().setStatusCode(201)
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .putHeader(HttpHeaders.ETAG, "\"" + record.getString("sha256") + "\"")
+            .putHeader(HttpHeaders.LOCATION, "/api/v1/files/" + pathSegment(record.getString("name")))
+            .end(record.encode()))
+        .onFailure(err -> {
+          DepositCommit.abort(vertx, allocation);
+          if (!req.isEnded()) {
+            req.response().putHeader(HttpHeaders.CONNECTION, "close");
+          }
+          fail(req.response(), DepotException.from(err));
+        });
+  }
+
+  private static String pathSegment(String name) {
+    return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private void serveDirect(RoutingContext ctx) {

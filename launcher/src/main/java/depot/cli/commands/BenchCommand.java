@@ -239,7 +239,7 @@ public final class BenchCommand extends CommandBase {
     return () -> {
       ExpectContinueUpload.Response response = api.putExpectingContinue(path,
           Map.of("Content-Type", "application/octet-stream", ApiClient.SHA256_HEADER, sha256),
-          UploadBody.ofStream(size, () -> content.stream(client, file, size)));
+          UploadBody.ofStream(size, () -> content.stream(client, file, size)), true);
       ApiClient.requireSuccess(response.status(), response.body());
       return size;
     };

@@ -64,7 +64,7 @@ public final class DepositCommand extends CommandBase {
       // Sent from disk by sendfile (plain TCP) or in slabs; Content-Length is the file size.
       response = api.putExpectingContinue(path,
           Map.of("Content-Type", "application/octet-stream", ApiClient.SHA256_HEADER, sha256),
-          UploadBody.ofFile(file, progress::update));
+          UploadBody.ofFile(file, progress::update), size >= ApiClient.DIRECT_UPLOAD_MIN_BYTES);
     }
     FileRecord record = FileRecord.fromJson(ApiClient.parseJson(ApiClient.requireSuccess(response.status(), response.body())));
     // A success before the body was sent can only mean the server already had the content.

@@ -133,7 +133,7 @@ class BenchCommandTest {
         // Hashed before the clock started, as `depot deposit` does; the body streamed after the server agreed.
         assertEquals(Sha256.of(put.body()), put.header("X-Depot-Sha256"));
         assertEquals("100-continue", put.header("Expect"));
-        assertNull(put.rawQuery());
+        assertEquals("direct=1", put.rawQuery(), "large deposits offer to go straight to a storage node");
         assertEquals(String.valueOf(9 * 1024 * 1024), put.header("Content-Length"));
         assertEquals(9 * 1024 * 1024, put.body().length);
       }

@@ -12,31 +12,32 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * Short-lived signed links that let a client read a replica straight from a storage node (as WebHDFS
- * redirects to a DataNode), sparing the gateway hop. The link names the blob and an expiry; the HMAC over
- * both uses a key every node of the cluster shares: the cluster secret if one is set, else a random key
- * created once in a cluster-wide map.
+ * Short-lived signed links that let a client read a replica from, or upload a deposit to, a storage node
+ * directly (as WebHDFS redirects to a DataNode), sparing the gateway hop. A download link names the blob
+ * and an expiry; an upload ticket carries the whole allocation ({@link UploadTickets}). The HMAC uses a key
+ * every node of the cluster shares: the cluster secret if one is set, else a random key created once in a
+ * cluster-wide map.
  */
-public final class DownloadTickets {
+public final class SignedLinks {
   private static final String KEYS_MAP = "depot.keys";
   private static final String KEY_NAME = "download";
   private static final long VALIDITY_MS = 60_000;
 
   private final byte[] key;
 
-  private DownloadTickets(byte[] key) {
+  private SignedLinks(byte[] key) {
     this.key = key;
   }
 
-  public static Future<DownloadTickets> load(Vertx vertx, String clusterSecret) {
+  public static Future<SignedLinks> load(Vertx vertx, String clusterSecret) {
     if (clusterSecret != null && !clusterSecret.isEmpty()) {
-      return Future.succeededFuture(new DownloadTickets(clusterSecret.getBytes(StandardCharsets.UTF_8)));
+      return Future.succeededFuture(new SignedLinks(clusterSecret.getBytes(StandardCharsets.UTF_8)));
     }
     byte[] fresh = new byte[32];
     new SecureRandom().nextBytes(fresh);
     return vertx.sharedData().<String, String>getAsyncMap(KEYS_MAP)
         .compose(map -> map.putIfAbsent(KEY_NAME, Base64.getEncoder().encodeToString(fresh))
-            .map(existing -> new DownloadTickets(existing != null ? Base64.getDecoder().decode(existing) : fresh)));
+            .map(existing -> new SignedLinks(existing != null ? Base64.getDecoder().decode(existing) : fresh)));
   }
 
   /** The query string ({@code exp=..&sig=..}) of a link to {@code blobId}, valid for a minute. */
@@ -55,18 +56,28 @@ public final class DownloadTickets {
     } catch (NumberFormatException e) {
       return false;
     }
-    return exp >= now && MessageDigest.isEqual(sign(blobId, exp).getBytes(StandardCharsets.US_ASCII),
-        signature.getBytes(StandardCharsets.US_ASCII));
+    return exp >= now && verify(blobId + "." + exp, signature);
   }
 
   private String sign(String blobId, long expires) {
+    return sign(blobId + "." + expires);
+  }
+
+  /** The HMAC-SHA256 of {@code message} under the cluster's key, base64url. */
+  public String sign(String message) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
-      byte[] sig = mac.doFinal((blobId + "." + expires).getBytes(StandardCharsets.UTF_8));
+      byte[] sig = mac.doFinal(message.getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(sig);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("HmacSHA256 unavailable", e);
     }
+  }
+
+  /** Whether {@code signature} is {@link #sign(String)} of {@code message}, compared in constant time. */
+  public boolean verify(String message, String signature) {
+    return signature != null && MessageDigest.isEqual(sign(message).getBytes(StandardCharsets.US_ASCII),
+        signature.getBytes(StandardCharsets.US_ASCII));
   }
 }
