@@ -30,7 +30,11 @@ depot login --nickname bench >/dev/null
 echo "== 1 GiB deposits, replicas=3, then retrieved with the page cache dropped (3 runs, after one to warm the JIT)"
 depot bench --clients 1 --files 1 --size 1GiB --replicas 3 --cleanup >/dev/null
 for i in 1 2 3; do
-  depot bench --clients 1 --files 1 --size 1GiB --replicas 3 --retrieve --drop-caches --cleanup | grep -E '^(deposit|retrieve):'
+  depot bench --clients 1 --files 1 --size 1GiB --replicas 3 --retrieve --drop-caches | grep -E '^(deposit|retrieve):'
+  # dd reading one replica of the file just retrieved, cold too: the issue's "dd reading the same file cold"
+  REPLICA=$(find "$BENCH_DIR/cluster" -path '*blobs*' -type f -size +1000M -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  echo "dd read of that replica, cold: $(dd if="$REPLICA" of=/dev/null bs=1M 2>&1 | tail -1)"
 done
 
 echo "== re-deposit of a held 1 GiB file"
