@@ -68,8 +68,9 @@ final class DirectFileSink implements ReplicaSink {
           if (aborted) {
             closeAndDiscard();
           }
-          return null;
-        });
+          return (Void) null;
+        })
+        .onFailure(err -> releaseBuffers()); // never opened: nothing will ever be written with them
   }
 
   @Override
