@@ -127,6 +127,8 @@ public final class BlobWriter {
     private final Promise<JsonArray> downstreamStored = Promise.promise();
     private HttpClientRequest down;
     private boolean downAlive;
+    /** Set once the source's handlers are in place: only then may it be resumed. */
+    private boolean started;
     private boolean paused = true;
     private boolean finished;
     private long received;
@@ -199,6 +201,7 @@ public final class BlobWriter {
       source.handler(this::onData);
       source.exceptionHandler(this::fail);
       source.endHandler(v -> onEnd());
+      started = true;
       paused = false;
       source.resume();
     }
@@ -224,7 +227,9 @@ public final class BlobWriter {
     }
 
     private void maybeResume() {
-      if (paused && !finished && !sink.full() && !(downAlive && down.writeQueueFull())) {
+      // Not before start(): a source resumed without its handler drops the bytes it has queued, and a next
+      // hop refused while the local file is still opening would do exactly that (the deposit then hung).
+      if (started && paused && !finished && !sink.full() && !(downAlive && down.writeQueueFull())) {
         paused = false;
         source.resume();
       }

@@ -58,7 +58,7 @@ class BlobWriterTest {
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   private BlobStore openStore() throws Exception {
@@ -161,6 +161,26 @@ class BlobWriterTest {
     assertFalse(store.has(blobId));
   }
 
+  @Test
+  void aRefusedNextHopDoesNotLoseTheBodyThatAlreadyArrived() throws Exception {
+    BlobStore store = openStore();
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    for (int size : new int[] {100 * KiB, 3 * MiB}) { // a packed replica and a direct one
+      byte[] data = content(size, size);
+      Pieces source = new Pieces(vertx, data, new Random(4), 0);
+      source.h1Semantics = true;
+      String blobId = newBlobId();
+      io.vertx.core.json.JsonObject result = await(runOnContext(() -> writer(store, 48L * MiB).write(source, blobId,
+          size, List.of(new PipelineHop("gone", "http://127.0.0.1:" + closedPort)))));
+      assertEquals(1, result.getJsonArray("stored").size(), result.encode());
+      assertEquals("gone", result.getJsonArray("failed").getJsonObject(0).getString("node"));
+      assertEquals(sha256(data), result.getString("sha256"));
+    }
+  }
+
   private <T> Future<T> runOnContext(java.util.function.Supplier<Future<T>> action) {
     io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
     vertx.runOnContext(v -> action.get().onComplete(promise));
@@ -194,6 +214,9 @@ class BlobWriterTest {
     private Handler<Buffer> handler;
     private Handler<Void> endHandler;
     private Handler<Throwable> exceptionHandler;
+    /** Behave like a Vert.x HTTP request whose whole body has already arrived. */
+    boolean h1Semantics;
+    private boolean droppedUnread;
 
     Pieces(Vertx vertx, byte[] data, Random random, int failAfter) {
       this.vertx = vertx;
@@ -210,6 +233,9 @@ class BlobWriterTest {
 
     @Override
     public Pieces handler(Handler<Buffer> h) {
+      if (droppedUnread) {
+        throw new IllegalStateException("Request has already been read"); // as Vert.x's HTTP request says
+      }
       handler = h;
       return this;
     }
@@ -222,6 +248,12 @@ class BlobWriterTest {
 
     @Override
     public Pieces resume() {
+      if (handler == null && h1Semantics) {
+        // An HTTP request resumed before anyone listens delivers its queued body to nobody.
+        droppedUnread = true;
+        offset = data.length;
+        return this;
+      }
       paused = false;
       schedule();
       return this;
