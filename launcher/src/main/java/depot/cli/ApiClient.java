@@ -127,20 +127,19 @@ public final class ApiClient {
     if (direct) {
       try {
         return put(path + (path.contains("?") ? "&" : "?") + "direct=1", headers, body);
-      } catch (DirectUnreachable e) {
-        // fall through: through the gateway
+      } catch (ExpectContinueUpload.RedirectUnreachable e) {
+        // the storage node cannot be reached from here: through the gateway after all
       }
     }
-    return put(path, headers, body);
-  }
-
-  private static final class DirectUnreachable extends RuntimeException {
-    DirectUnreachable(Throwable cause) {
-      super(cause);
+    try {
+      return put(path, headers, body);
+    } catch (ExpectContinueUpload.RedirectUnreachable e) {
+      throw new CliException("request to " + base + " failed: " + e.getMessage(), e);
     }
   }
 
-  private ExpectContinueUpload.Response put(String path, Map<String, String> headers, UploadBody body) {
+  private ExpectContinueUpload.Response put(String path, Map<String, String> headers, UploadBody body)
+      throws ExpectContinueUpload.RedirectUnreachable {
     Map<String, String> all = new LinkedHashMap<>();
     if (token != null) {
       all.put("Authorization", "Bearer " + token);
@@ -150,7 +149,7 @@ public final class ApiClient {
     try {
       return ExpectContinueUpload.put(URI.create(base + path), all, body, CONNECT_TIMEOUT);
     } catch (ExpectContinueUpload.RedirectUnreachable e) {
-      throw new DirectUnreachable(e);
+      throw e; // the caller decides: fall back to the gateway, or report
     } catch (UnknownHostException e) {
       throw new CliException("cannot reach server " + base + ": unknown host", e);
     } catch (ConnectException e) {

@@ -261,12 +261,12 @@ public final class DepotConfig {
     return json.getInteger("chunkSize");
   }
 
-  /** Replicas up to this size are packed into shared append-only files (one fsync per batch). */
   /** Direct memory per storage node for O_DIRECT replica writes (12 MiB per write at once); 0 = page cache. */
   public long directIoBufferBytes() {
     return json.getInteger("directIoBufferBytes");
   }
 
+  /** Replicas up to this size are packed into shared append-only files (one fsync per batch). */
   public long smallBlobMaxBytes() {
     return json.getInteger("smallBlobMaxBytes");
   }

@@ -25,7 +25,6 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -212,10 +211,7 @@ final class UploadHandler {
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
     JsonArray pipeline = allocation.getJsonArray("pipeline");
     JsonObject head = pipeline.getJsonObject(0);
-    List<PipelineHop> rest = new ArrayList<>();
-    for (int i = 1; i < pipeline.size(); i++) {
-      rest.add(new PipelineHop(pipeline.getJsonObject(i).getString("nodeId"), pipeline.getJsonObject(i).getString("url")));
-    }
+    List<PipelineHop> rest = PipelineHop.after(pipeline);
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.PUT)
         .setAbsoluteURI(head.getString("url") + "/internal/v1/blobs/" + allocation.getString("blobId"))
         .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(u.size))

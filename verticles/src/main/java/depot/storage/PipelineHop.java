@@ -24,6 +24,15 @@ public record PipelineHop(String nodeId, String url) {
     return hops;
   }
 
+  /** The hops after the head of an allocation's pipeline ({@code [{"nodeId","url"}...]}). */
+  public static List<PipelineHop> after(io.vertx.core.json.JsonArray pipeline) {
+    List<PipelineHop> rest = new java.util.ArrayList<>();
+    for (int i = 1; i < pipeline.size(); i++) {
+      rest.add(new PipelineHop(pipeline.getJsonObject(i).getString("nodeId"), pipeline.getJsonObject(i).getString("url")));
+    }
+    return rest;
+  }
+
   public static String format(List<PipelineHop> hops) {
     StringBuilder sb = new StringBuilder();
     for (PipelineHop hop : hops) {

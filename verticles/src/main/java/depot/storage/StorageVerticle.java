@@ -45,6 +45,7 @@ public class StorageVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
 
   private static final long RECENT_MS = 5 * 60_000L;
+  private static final java.util.regex.Pattern SHA256_HEX = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
   private final DepotConfig config;
   private final String nodeId;
@@ -150,7 +151,7 @@ public class StorageVerticle extends VerticleBase {
     List<PipelineHop> downstream;
     String announcedSha256 = req.getHeader(Headers.SHA256);
     try {
-      if (announcedSha256 != null && !announcedSha256.matches("[0-9a-f]{64}")) {
+      if (announcedSha256 != null && !SHA256_HEX.matcher(announcedSha256).matches()) {
         throw DepotException.badRequest(Headers.SHA256 + " must be 64 lower-case hex digits");
       }
       BlobIds.requireValid(blobId);
@@ -206,11 +207,7 @@ public class StorageVerticle extends VerticleBase {
       fail(req.response(), e);
       return;
     }
-    JsonArray pipeline = allocation.getJsonArray("pipeline");
-    List<PipelineHop> downstream = new java.util.ArrayList<>();
-    for (int i = 1; i < pipeline.size(); i++) {
-      downstream.add(new PipelineHop(pipeline.getJsonObject(i).getString("nodeId"), pipeline.getJsonObject(i).getString("url")));
-    }
+    List<PipelineHop> downstream = PipelineHop.after(allocation.getJsonArray("pipeline"));
     if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
       req.response().writeContinue();
     }
