@@ -50,6 +50,7 @@ public final class DepotConfig {
       .put("gcGraceMs", 30_000)
       .put("allocationTimeoutMs", 3_600_000)
       .put("failoverWindowMs", 20_000)
+      .put("catalogEagerCopies", 1)
       .put("webRoot", "web-ui")
       .put("metricsRegistry", "depot");
 
@@ -255,6 +256,11 @@ public final class DepotConfig {
   public int writeQuorum(int replicas) {
     int w = json.getInteger("writeQuorum");
     return w <= 0 ? Math.min(replicas, 2) : Math.min(w, replicas);
+  }
+
+  /** Catalog copies sent every operation at once; the others take them in batches (see CatalogReplicator). */
+  public int catalogEagerCopies() {
+    return Math.max(1, json.getInteger("catalogEagerCopies"));
   }
 
   public int chunkSize() {

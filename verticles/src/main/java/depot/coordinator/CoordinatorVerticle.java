@@ -164,7 +164,8 @@ public class CoordinatorVerticle extends VerticleBase {
       term = newTerm;
       tookOverAtTerm = catalog.appliedTerm();
       tookOverAtLamport = catalog.appliedLamport();
-      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm, 5 * config.heartbeatIntervalMs());
+      replicator = new CatalogReplicator(vertx, catalog, nodeId, newTerm, 5 * config.heartbeatIntervalMs(),
+          config.catalogEagerCopies());
       keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
           () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
           2 * config.nodeExpiryMs(), new RepairSlots(config.repairStreamsPerNode(), config.repairStreamsTotal()));

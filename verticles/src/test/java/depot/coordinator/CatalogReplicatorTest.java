@@ -44,7 +44,7 @@ class CatalogReplicatorTest {
   void setUp(Vertx vertx) throws Exception {
     this.vertx = vertx;
     onLoop(() -> {
-      replicator = new CatalogReplicator(vertx, new Catalog(), "leader", 1, 0, ORPHAN_WAIT);
+      replicator = new CatalogReplicator(vertx, new Catalog(), "leader", 1, 0, 1, ORPHAN_WAIT);
       return Future.succeededFuture();
     });
   }
@@ -59,23 +59,66 @@ class CatalogReplicatorTest {
 
   /** A follower on the event bus that keeps every batch and answers the last Lamport stamp it holds. */
   void startFollower() throws Exception {
-    follower = vertx.eventBus().consumer(Addresses.catalogReplica("f1"), msg -> {
+    follower = startFollower("f1", received, new CopyOnWriteArrayList<>());
+  }
+
+  MessageConsumer<JsonObject> startFollower(String nodeId, List<Long> into, List<Integer> batches) throws Exception {
+    MessageConsumer<JsonObject> consumer = vertx.eventBus().consumer(Addresses.catalogReplica(nodeId), msg -> {
       JsonArray ops = msg.body().getJsonArray("ops");
       long last = ops.getJsonObject(ops.size() - 1).getLong("lamport");
-      ops.forEach(o -> received.add(((JsonObject) o).getLong("lamport")));
+      ops.forEach(o -> into.add(((JsonObject) o).getLong("lamport")));
+      batches.add(ops.size());
       msg.reply(new JsonObject().put("lamport", last));
     });
-    onLoop(() -> follower.completion());
-    JsonObject first = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f1"))));
+    onLoop(() -> consumer.completion());
+    JsonObject first = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", nodeId))));
     // Like a real follower: it asks again (with what it holds) until the leader counts it in step.
     JsonObject again = first;
     for (int i = 0; i < 50 && !again.getBoolean("inSync"); i++) {
       Thread.sleep(20);
-      long holds = received.isEmpty() ? first.getLong("snapshotLamport") : received.get(received.size() - 1);
-      again = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f1")
+      long holds = into.isEmpty() ? first.getLong("snapshotLamport") : into.get(into.size() - 1);
+      again = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", nodeId)
           .put("session", first.getString("session")).put("lamport", holds))));
     }
     assertTrue(again.getBoolean("inSync"), again.encode());
+    return consumer;
+  }
+
+  @Test
+  void theFirstCopyInStepTakesEachOperationAtOnceTheOthersTakeThemInBatches() throws Exception {
+    startFollower();
+    List<Long> observed = new CopyOnWriteArrayList<>();
+    List<Integer> observerBatches = new CopyOnWriteArrayList<>();
+    startFollower("f2", observed, observerBatches);
+    observerBatches.clear();
+    long started = System.nanoTime();
+    for (long lamport = 1; lamport <= 20; lamport++) {
+      long l = lamport;
+      onLoop(() -> replicator.replicate(op(l)));
+    }
+    long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+    assertEquals(20, received.size(), "the eager copy took every operation");
+    // Acknowledged by the eager copy: 20 in a row do not wait out the observers' interval each.
+    assertTrue(elapsedMs < 20 * CatalogReplicator.OBSERVER_FLUSH_MS / 2, "took " + elapsedMs + " ms");
+    long deadline = System.currentTimeMillis() + 5000;
+    while (observed.size() < 20 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList(), observed, "the observer has them all, in order");
+    assertTrue(observerBatches.size() < 20, "the observer took them in fewer batches: " + observerBatches);
+  }
+
+  @Test
+  void whenTheEagerCopyIsGoneAnObserverAcknowledges() throws Exception {
+    startFollower();
+    List<Long> observed = new CopyOnWriteArrayList<>();
+    startFollower("f2", observed, new CopyOnWriteArrayList<>());
+    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> follower.unregister());
+    onLoop(() -> replicator.replicate(op(2)));
+    onLoop(() -> replicator.replicate(op(3)));
+    assertTrue(observed.containsAll(List.of(2L, 3L)), "acknowledged by the remaining copy: " + observed);
+    assertFalse(received.contains(3L));
   }
 
   @Test
