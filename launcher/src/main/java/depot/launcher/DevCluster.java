@@ -37,19 +37,30 @@ public final class DevCluster implements AutoCloseable {
         .with("metricsRegistry", "depot-" + nodeId);
   }
 
+  /**
+   * Event loops per node: together the nodes get what one Vert.x instance takes by default (two per core).
+   * Each taking that much put 16 event loops on a 2-core machine with 3 storage nodes; with one each, a
+   * deposit's hand-offs inside a node stay on one thread, and 4 KiB deposits ran 14% faster there (A/B, two
+   * rounds each: 587 and 599 files/s with the default, 683 and 675 with one).
+   */
+  static int eventLoopsPerNode(int cores, int nodes) {
+    return Math.max(1, 2 * cores / nodes);
+  }
+
   /** Starts the storage nodes and the main node; blocks until all are up. */
   public static DevCluster start(Map<String, String> env, Path data, int storageNodes, int port) throws Exception {
     DevCluster cluster = new DevCluster();
+    int eventLoops = eventLoopsPerNode(Runtime.getRuntime().availableProcessors(), storageNodes + 1);
     try {
       DepotConfig mainConfig = nodeConfig(env, "main",
           new JsonArray().add("directory").add("coordinator").add("gateway"), data.resolve("main"), port);
       cluster.main = new NodeVerticle(mainConfig);
-      Vertx mainVertx = await(ClusterSetup.startClustered(mainConfig, "127.0.0.1", mainConfig.metricsRegistry()));
+      Vertx mainVertx = await(ClusterSetup.startClustered(mainConfig, "127.0.0.1", mainConfig.metricsRegistry(), eventLoops));
       cluster.instances.add(mainVertx);
       List<Future<?>> storage = new ArrayList<>();
       for (int i = 1; i <= storageNodes; i++) {
         DepotConfig c = nodeConfig(env, "storage-" + i, new JsonArray().add("storage"), data.resolve("storage-" + i), 0);
-        storage.add(ClusterSetup.startClustered(c, "127.0.0.1", c.metricsRegistry())
+        storage.add(ClusterSetup.startClustered(c, "127.0.0.1", c.metricsRegistry(), eventLoops)
             .compose(vertx -> {
               synchronized (cluster.instances) {
                 cluster.instances.add(vertx);

@@ -88,7 +88,13 @@ public final class ClusterSetup {
   }
 
   public static Future<Vertx> startClustered(DepotConfig depot, String host, String registryName) {
-    VertxOptions options = new VertxOptions().setMetricsOptions(metricsOptions(registryName));
+    return startClustered(depot, host, registryName, VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE);
+  }
+
+  /** @param eventLoops event-loop threads of this instance (several instances share a JVM in {@code dev}) */
+  public static Future<Vertx> startClustered(DepotConfig depot, String host, String registryName, int eventLoops) {
+    VertxOptions options = new VertxOptions().setMetricsOptions(metricsOptions(registryName))
+        .setEventLoopPoolSize(eventLoops);
     options.getEventBusOptions().setPort(0);
     return builder(depot, options, host).buildClustered();
   }
