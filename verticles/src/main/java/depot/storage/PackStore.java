@@ -216,15 +216,29 @@ final class PackStore {
         openCurrent();
       }
       List<Location> placed = new ArrayList<>();
-      for (Pending p : batch) {
-        long start = currentSize;
+      ByteBuffer[] records = new ByteBuffer[batch.size()];
+      long end = currentSize;
+      for (int i = 0; i < records.length; i++) {
+        Pending p = batch.get(i);
+        records[i] = p.record();
         int headerLength = p.record().getInt(4);
-        while (p.record().hasRemaining()) {
-          currentSize += current.write(p.record());
-        }
-        placed.add(p.manifest() == null ? null : new Location(currentNumber, start + 8 + headerLength, p.manifest()));
+        placed.add(p.manifest() == null ? null : new Location(currentNumber, end + 8 + headerLength, p.manifest()));
+        end += p.record().remaining();
       }
-      current.force(false);
+      // The whole batch in one gathering write (one system call, not one per replica), then one fsync.
+      long written = currentSize;
+      try {
+        while (written < end) {
+          written += current.write(records);
+        }
+        current.force(false);
+      } catch (IOException e) {
+        // Nothing of a failed batch stays behind: the next one starts where this one did.
+        current.truncate(currentSize);
+        current.position(currentSize);
+        throw e;
+      }
+      currentSize = end;
       return placed;
     }).onComplete(ar -> {
       for (int i = 0; i < batch.size(); i++) {
