@@ -13,7 +13,6 @@ import depot.cli.SizeParser;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
@@ -34,9 +33,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * Load generator. Registers C fresh clients, then C worker threads (one per client, all sharing one
- * HttpClient and its connection pool) deposit N files in total, optionally retrieve them all, and the
- * figures of each phase are printed as one greppable line (or one JSON object).
+ * Load generator. Registers C fresh clients, which deposit N files in total, each client one file at a time
+ * (contents held in memory from one event loop, larger ones from a thread per client), optionally retrieve
+ * them all, and the figures of each phase are printed as one greppable line (or one JSON object).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Measure deposit (and retrieval) throughput and latency with concurrent clients.")
@@ -92,8 +91,6 @@ public final class BenchCommand extends CommandBase {
 
   @Override
   protected void execute() throws Exception {
-    // HttpURLConnection keeps 5 idle connections per server unless told otherwise: one per client here.
-    System.setProperty("http.maxConnections", Integer.toString(Math.max(5, clients * 2)));
     validate();
     long runSeed = seed != null ? seed : new SecureRandom().nextLong();
     ExecutorService httpPool = Executors.newFixedThreadPool(clients, daemonThreads("depot-bench-http"));
@@ -104,15 +101,9 @@ public final class BenchCommand extends CommandBase {
 
       BenchContent warmupContent = new BenchContent(~runSeed);
       BenchContent content = new BenchContent(runSeed);
-      if (size > IN_MEMORY_LIMIT) {
-        hashAhead(workers, warmup, warmupContent, BenchCommand::warmupName);
-        hashAhead(workers, files, content, BenchCommand::name);
-      }
-      if (warmup > 0) {
-        runPhase("warmup", workers, warmup, (c, j) -> deposit(identities.get(c), warmupName(c, j), warmupContent, c, j));
-      }
-      BenchReport deposits = runPhase("deposit", workers, files,
-          (c, j) -> deposit(identities.get(c), name(c, j), content, c, j));
+      BenchReport deposits = size <= IN_MEMORY_LIMIT
+          ? depositInMemory(identities, warmupContent, content)
+          : depositStreamed(workers, identities, warmupContent, content);
       if (retrieve && dropCaches) {
         dropPageCache();
       }
@@ -224,16 +215,40 @@ public final class BenchCommand extends CommandBase {
     return report;
   }
 
-  private Callable<Long> deposit(ApiClient api, String name, BenchContent content, int client, int file) {
-    if (size <= IN_MEMORY_LIMIT) {
-      byte[] data = content.bytes(client, file, (int) size);
-      String sha256 = Sha256.of(data);
-      knownSha256.put(name, sha256);
-      // No Expect: 100-continue here: contents are unique, so the server always wants the body.
-      return smallDeposit(api, URI.create(api.base() + ApiClient.filePath(name)
-          + (replicas == null ? "" : "?replicas=" + replicas)), data, sha256);
+  /** Contents built in memory (hashed before the clock starts), sent from one event loop. */
+  private BenchReport depositInMemory(List<ApiClient> identities, BenchContent warmupContent, BenchContent content)
+      throws Exception {
+    try (EventLoopDeposits driver = new EventLoopDeposits(clients, "https".equals(server().getScheme()), size)) {
+      if (warmup > 0) {
+        driver.run("warmup", clients, c -> share(warmup, clients, c),
+            (c, j) -> inMemory(identities.get(c), warmupName(c, j), warmupContent, c, j));
+      }
+      return driver.run("deposit", clients, c -> share(files, clients, c),
+          (c, j) -> inMemory(identities.get(c), name(c, j), content, c, j));
     }
-    // Too big to hold: hashed ahead (hashAhead), then generated again and streamed over the CLI's upload.
+  }
+
+  private EventLoopDeposits.Deposit inMemory(ApiClient api, String name, BenchContent content, int client, int file) {
+    byte[] data = content.bytes(client, file, (int) size);
+    String sha256 = Sha256.of(data);
+    knownSha256.put(name, sha256);
+    // No Expect: 100-continue here: contents are unique, so the server always wants the body.
+    return new EventLoopDeposits.Deposit(api.base() + ApiClient.filePath(name)
+        + (replicas == null ? "" : "?replicas=" + replicas), api.token(), data, sha256);
+  }
+
+  private BenchReport depositStreamed(ExecutorService workers, List<ApiClient> identities, BenchContent warmupContent,
+                                      BenchContent content) throws Exception {
+    hashAhead(workers, warmup, warmupContent, BenchCommand::warmupName);
+    hashAhead(workers, files, content, BenchCommand::name);
+    if (warmup > 0) {
+      runPhase("warmup", workers, warmup, (c, j) -> streamed(identities.get(c), warmupName(c, j), warmupContent, c, j));
+    }
+    return runPhase("deposit", workers, files, (c, j) -> streamed(identities.get(c), name(c, j), content, c, j));
+  }
+
+  /** Too big to hold: hashed ahead ({@link #hashAhead}), then generated again and streamed as the CLI uploads. */
+  private Callable<Long> streamed(ApiClient api, String name, BenchContent content, int client, int file) {
     String sha256 = knownSha256.get(name);
     String path = ApiClient.filePath(name) + (replicas == null ? "" : "?replicas=" + replicas);
     return () -> {
@@ -268,35 +283,6 @@ public final class BenchCommand extends CommandBase {
     for (Future<?> f : hashing) {
       f.get();
     }
-  }
-
-  /**
-   * Small deposits go through HttpURLConnection: at thousands of requests a second the JDK's HttpClient
-   * spends several times more CPU per request, CPU the server on the same machine needs.
-   */
-  private Callable<Long> smallDeposit(ApiClient api, URI uri, byte[] data, String sha256) {
-    return () -> {
-      java.net.HttpURLConnection c = (java.net.HttpURLConnection) uri.toURL().openConnection();
-      c.setRequestMethod("PUT");
-      c.setDoOutput(true);
-      c.setFixedLengthStreamingMode(data.length);
-      c.setConnectTimeout((int) ApiClient.CONNECT_TIMEOUT.toMillis());
-      c.setRequestProperty("Authorization", "Bearer " + api.token());
-      c.setRequestProperty("Content-Type", "application/octet-stream");
-      c.setRequestProperty(ApiClient.SHA256_HEADER, sha256);
-      try (java.io.OutputStream out = c.getOutputStream()) {
-        out.write(data);
-      }
-      int status = c.getResponseCode();
-      // Reading the answer to its end returns the connection to the keep-alive pool.
-      try (InputStream body = ApiClient.isSuccess(status) ? c.getInputStream() : c.getErrorStream()) {
-        String text = body == null ? "" : new String(body.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (!ApiClient.isSuccess(status)) {
-          throw ApiClient.failure(status, text);
-        }
-      }
-      return (long) data.length;
-    };
   }
 
   /** Retrieves as the CLI does (direct from a storage node, gateway as fallback), discarding the bytes. */

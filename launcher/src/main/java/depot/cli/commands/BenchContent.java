@@ -41,12 +41,15 @@ final class BenchContent {
 
   private static final class Generated extends InputStream {
     private final SplittableRandom random;
-    private final ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+    private final ByteBuffer chunk;
     private long remaining;
 
     Generated(SplittableRandom random, long size) {
       this.random = random;
       this.remaining = size;
+      // No bigger than the content (rounded up to whole longs): a 4 KiB file must not cost 64 KiB of random.
+      this.chunk = ByteBuffer.allocate((int) Math.min(CHUNK, (size + Long.BYTES - 1) & -Long.BYTES))
+          .order(ByteOrder.LITTLE_ENDIAN);
       chunk.limit(0);
     }
 
