@@ -129,11 +129,10 @@ final class CatalogReplicator {
       return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
     }
     unapplied.add(op);
-    int inStepAhead = 0;
     // A copy: a send that fails at once (no such consumer any more) drops its follower from the map.
     for (Follower f : new ArrayList<>(followers.values())) {
       f.queue.add(op);
-      if (!f.inSync || inStepAhead++ < eagerCopies) {
+      if (eager(f)) {
         flush(f);
       } else {
         flushObserversSoon();

@@ -20,9 +20,9 @@ import java.util.function.IntUnaryOperator;
 
 /**
  * Deposits of contents held in memory, driven from one event loop: one connection per bench client, one
- * request in flight on each (closed loop, as wrk and other load generators work). A thread per client
- * blocking on its socket cost the machine 0.9 ms of CPU per 4 KiB deposit, CPU the server on the same
- * machine needs.
+ * request in flight on each (closed loop, as wrk and other load generators work). The load generator
+ * shares the machine with the cluster it measures: one thread serves every connection, where a thread per
+ * client blocked on its own socket and had to be woken for each answer.
  */
 final class EventLoopDeposits implements AutoCloseable {
   /** One deposit: where it goes and what it sends (built before its clock starts). */
