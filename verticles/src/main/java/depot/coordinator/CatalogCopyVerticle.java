@@ -3,10 +3,8 @@ package depot.coordinator;
 import depot.config.DepotConfig;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * A storage node's copy of the catalog: the journal only, kept on disk in step with the leading coordinator
@@ -30,22 +28,8 @@ public class CatalogCopyVerticle extends VerticleBase {
     // Compacting at start needs the state once; it is dropped right after.
     Catalog compacted = new Catalog();
     return journal.open(compacted::apply, compacted::toOps, compacted::appliedLamport).compose(v -> {
-      follower = new CatalogFollower(vertx, nodeId, journal, new CatalogFollower.Replica() {
-        @Override
-        public void reset(List<JsonObject> ops) {
-          // nothing held in memory
-        }
-
-        @Override
-        public void apply(JsonObject op) {
-          // nothing held in memory
-        }
-
-        @Override
-        public Future<List<JsonObject>> snapshot() {
-          return vertx.executeBlocking(() -> journal.load().toOps());
-        }
-      }, config.heartbeatIntervalMs(), compacted.appliedLamport(), compacted.appliedTerm());
+      follower = new CatalogFollower(vertx, nodeId, journal, CatalogFollower.Replica.journalOnly(vertx, journal),
+          config.heartbeatIntervalMs(), compacted.appliedLamport(), compacted.appliedTerm());
       return follower.start();
     });
   }

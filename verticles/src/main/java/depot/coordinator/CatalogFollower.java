@@ -42,6 +42,26 @@ public final class CatalogFollower {
 
     /** The state as operations (for a new leader rebuilding from this copy). */
     Future<List<JsonObject>> snapshot();
+
+    /** A copy that is its journal only (a storage node's): nothing held in memory, snapshots read from disk. */
+    static Replica journalOnly(Vertx vertx, CatalogJournal journal) {
+      return new Replica() {
+        @Override
+        public void reset(List<JsonObject> ops) {
+          // nothing held in memory
+        }
+
+        @Override
+        public void apply(JsonObject op) {
+          // nothing held in memory
+        }
+
+        @Override
+        public Future<List<JsonObject>> snapshot() {
+          return vertx.executeBlocking(() -> journal.load().toOps());
+        }
+      };
+    }
   }
 
   private final Vertx vertx;
@@ -180,7 +200,7 @@ public final class CatalogFollower {
     if (next == null || !s.equals(session)) {
       return Future.succeededFuture();
     }
-    return appendBatch(next).compose(v -> drainHeld(s));
+    return appendBatch(next).compose(upTo -> drainHeld(s));
   }
 
   private void advance(JsonObject op) {
@@ -188,7 +208,8 @@ public final class CatalogFollower {
     term = Math.max(term, op.getLong("term", 0L));
   }
 
-  private Future<Void> appendBatch(JsonObject batch) {
+  /** Completes with the Lamport stamp up to which this copy is now durable. */
+  private Future<Long> appendBatch(JsonObject batch) {
     long prev = batch.getLong("prev", -1L);
     if (prev != lamport) {
       session = null;
@@ -199,11 +220,14 @@ public final class CatalogFollower {
     List<JsonObject> ops = new ArrayList<>();
     batch.getJsonArray("ops", new JsonArray()).forEach(o -> ops.add((JsonObject) o));
     ops.forEach(this::advance);
+    long upTo = lamport;
     Future<Void> durable = Future.succeededFuture();
     for (JsonObject op : ops) {
       durable = journal.append(op);
     }
-    return durable.onSuccess(v -> ops.forEach(replica::apply));
+    // Up to this batch's last operation, not the copy's position when the sync ends: later batches may
+    // have arrived meanwhile, and they are not on disk yet.
+    return durable.onSuccess(v -> ops.forEach(replica::apply)).map(upTo);
   }
 
   private void onMessage(Message<Object> msg) {
@@ -243,7 +267,7 @@ public final class CatalogFollower {
       held.add(batch);
       return Future.succeededFuture(new JsonObject().put("held", true));
     }
-    return appendBatch(batch).map(v -> new JsonObject().put("lamport", lamport));
+    return appendBatch(batch).map(upTo -> new JsonObject().put("lamport", upTo));
   }
 
   private Future<JsonObject> snapshotPage(int page) {

@@ -109,6 +109,67 @@ class CatalogReplicatorTest {
   }
 
   @Test
+  void theEagerCopyIsSentNewBatchesBeforeItAnswersTheEarlierOnesUpToALimit() throws Exception {
+    java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
+    List<io.vertx.core.eventbus.Message<JsonObject>> unanswered = new CopyOnWriteArrayList<>();
+    MessageConsumer<JsonObject> slow = vertx.eventBus().consumer(Addresses.catalogReplica("f1"), msg -> {
+      if (hold.get()) {
+        unanswered.add(msg); // like a copy whose fsync has not finished yet
+      } else {
+        JsonArray ops = msg.body().getJsonArray("ops");
+        msg.reply(new JsonObject().put("lamport", ops.getJsonObject(ops.size() - 1).getLong("lamport")));
+      }
+    });
+    onLoop(() -> slow.completion());
+    JsonObject first = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f1"))));
+    JsonObject again = first;
+    for (int i = 0; i < 50 && !again.getBoolean("inSync"); i++) {
+      Thread.sleep(20);
+      again = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f1")
+          .put("session", first.getString("session")).put("lamport", first.getLong("snapshotLamport")))));
+    }
+    assertTrue(again.getBoolean("inSync"), again.encode());
+    hold.set(true);
+
+    int limit = CatalogReplicator.EAGER_BATCHES_IN_FLIGHT;
+    List<Future<Void>> acks = onLoop(() -> {
+      List<Future<Void>> all = new java.util.ArrayList<>();
+      for (long lamport = 1; lamport <= limit + 2; lamport++) {
+        all.add(replicator.replicate(op(lamport)));
+      }
+      return Future.succeededFuture(all);
+    });
+    long deadline = System.currentTimeMillis() + 5000;
+    while (unanswered.size() < limit && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    Thread.sleep(100);
+    assertEquals(limit, unanswered.size(), "each operation went out at once, up to the limit, none answered yet");
+    assertTrue(acks.stream().noneMatch(Future::isComplete), "nothing acknowledged before the copy answers");
+
+    // The copy answers in order; what waited meanwhile goes out as one batch.
+    for (int i = 0; i < limit; i++) {
+      io.vertx.core.eventbus.Message<JsonObject> msg = unanswered.get(i);
+      msg.reply(new JsonObject().put("lamport", msg.body().getJsonArray("ops").getJsonObject(0).getLong("lamport")));
+    }
+    deadline = System.currentTimeMillis() + 5000;
+    while (unanswered.size() < limit + 1 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    JsonArray rest = unanswered.get(limit).body().getJsonArray("ops");
+    assertEquals(List.of((long) limit + 1, (long) limit + 2),
+        rest.stream().map(o -> ((JsonObject) o).getLong("lamport")).toList());
+    assertTrue(acks.subList(0, limit).stream().allMatch(Future::succeeded), "the answered ones are acknowledged");
+    assertFalse(acks.get(limit).isComplete(), "the last batch is not acknowledged before its answer");
+    unanswered.get(limit).reply(new JsonObject().put("lamport", (long) limit + 2));
+    deadline = System.currentTimeMillis() + 5000;
+    while (!acks.get(limit + 1).isComplete() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(acks.stream().allMatch(Future::succeeded));
+  }
+
+  @Test
   void whenTheEagerCopyIsGoneAnObserverAcknowledges() throws Exception {
     startFollower();
     List<Long> observed = new CopyOnWriteArrayList<>();
