@@ -6,6 +6,7 @@ import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
+import depot.protocol.Tokens;
 import depot.storage.BlobIds;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -19,10 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,7 +41,7 @@ import java.util.regex.Pattern;
 public class CoordinatorVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(CoordinatorVerticle.class);
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Pattern CLIENT_ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
   private final DepotConfig config;
   private final String nodeId;
@@ -407,21 +406,34 @@ public class CoordinatorVerticle extends VerticleBase {
 
   // ---- clients ----
 
+  /**
+   * Registers a client under the id and token hash the gateway chose. The gateway sends the same request
+   * again while leadership moves, and a repeat must not make a second client: a registration that already
+   * landed (same id, same token hash) answers as the first one did.
+   */
   private Future<JsonObject> registerClient(JsonObject req) {
     String nickname = req.getString("nickname");
     if (nickname == null || nickname.isBlank() || nickname.length() > 64
         || nickname.codePoints().anyMatch(Character::isISOControl)) {
       throw DepotException.badRequest("nickname must be 1-64 printable characters");
     }
-    byte[] secret = new byte[32];
-    RANDOM.nextBytes(secret);
-    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-    String clientId = UUID.randomUUID().toString();
+    String clientId = req.getString("clientId");
+    String tokenHash = req.getString("tokenHash");
+    if (clientId == null || !CLIENT_ID.matcher(clientId).matches() || !Tokens.isHash(tokenHash)) {
+      throw DepotException.badRequest("'clientId' (a UUID) and 'tokenHash' (64 hex digits) are required");
+    }
+    ClientEntry known = catalog.client(clientId);
+    if (known != null) {
+      if (!known.tokenHash().equals(tokenHash)) {
+        throw new DepotException(ErrorCode.CONFLICT, "client id " + clientId + " is taken");
+      }
+      return Future.succeededFuture(new JsonObject().put("clientId", clientId).put("nickname", known.nickname()));
+    }
     JsonObject op = new JsonObject().put("op", Catalog.OP_CLIENT_ADD).put("clientId", clientId)
-        .put("nickname", nickname.trim()).put("tokenHash", Tokens.hash(token)).put("at", Instant.now().toString());
+        .put("nickname", nickname.trim()).put("tokenHash", tokenHash).put("at", Instant.now().toString());
     return commit(op).map(v -> {
       log.info("client {} registered as '{}'", clientId, nickname);
-      return new JsonObject().put("clientId", clientId).put("token", token).put("nickname", nickname.trim());
+      return new JsonObject().put("clientId", clientId).put("nickname", nickname.trim());
     });
   }
 

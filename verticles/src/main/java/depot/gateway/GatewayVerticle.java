@@ -12,6 +12,7 @@ import depot.election.Election;
 import depot.coordinator.CoordinatorVerticle;
 import depot.directory.DirectoryVerticle;
 import depot.protocol.FileNames;
+import depot.protocol.Tokens;
 import depot.gateway.dashboard.DashboardBridge;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -29,6 +30,8 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
 
 /**
  * The public HTTP API ({@code /api/v1}), health, metrics and the dashboard's static files. Control goes
@@ -149,8 +152,13 @@ public class GatewayVerticle extends VerticleBase {
       ApiResponses.fail(ctx, DepotException.badRequest("expected a JSON body {\"nickname\": \"...\"}"));
       return;
     }
-    this.<JsonObject>ask(Addresses.COORDINATOR_CLIENT_REGISTER, new JsonObject().put("nickname", body.getValue("nickname") instanceof String s ? s : null))
-        .onSuccess(reply -> ApiResponses.json(ctx, 201, reply))
+    // Chosen here, once per request: the coordinator hears the same registration however often it is sent
+    // while leadership moves, and only the token's hash leaves this node.
+    String token = Tokens.newToken();
+    JsonObject registration = new JsonObject().put("nickname", body.getValue("nickname") instanceof String s ? s : null)
+        .put("clientId", UUID.randomUUID().toString()).put("tokenHash", Tokens.hash(token));
+    this.<JsonObject>ask(Addresses.COORDINATOR_CLIENT_REGISTER, registration)
+        .onSuccess(reply -> ApiResponses.json(ctx, 201, reply.put("token", token)))
         .onFailure(err -> ApiResponses.fail(ctx, err));
   }
 

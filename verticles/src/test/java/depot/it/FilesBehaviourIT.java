@@ -228,6 +228,40 @@ class FilesBehaviourIT extends ClusterTestBase {
   }
 
   @Test
+  void aRegistrationSentAgainMakesNoSecondClient() throws Exception {
+    var bus = cluster.anyVertx().eventBus();
+    String token = "a-token-chosen-by-the-gateway";
+    String clientId = java.util.UUID.randomUUID().toString();
+    JsonObject registration = new JsonObject().put("nickname", "twice").put("clientId", clientId)
+        .put("tokenHash", Api.sha256(token.getBytes(StandardCharsets.UTF_8)));
+    // As the gateway does while leadership moves: the same request again, the first answer wins.
+    JsonObject first = TestCluster.await(bus.<JsonObject>request("depot.coordinator.client.register", registration)).body();
+    JsonObject again = TestCluster.await(bus.<JsonObject>request("depot.coordinator.client.register", registration)).body();
+    assertEquals(clientId, first.getString("clientId"));
+    assertEquals(first, again);
+    JsonArray clients = TestCluster.await(bus.<JsonObject>request("depot.coordinator.client.list", new JsonObject()))
+        .body().getJsonArray("clients");
+    assertEquals(1, clients.stream().filter(c -> clientId.equals(((JsonObject) c).getString("clientId"))).count(), clients.encode());
+    assertEquals(200, api.get(token, "/api/v1/files").statusCode(), "the token the gateway chose works");
+
+    Throwable err = null;
+    try {
+      TestCluster.await(bus.request("depot.coordinator.client.register",
+          registration.copy().put("tokenHash", Api.sha256("another".getBytes(StandardCharsets.UTF_8)))));
+    } catch (Exception e) {
+      err = e.getCause();
+    }
+    assertTrue(err != null && err.getMessage().contains("conflict"), String.valueOf(err));
+    err = null;
+    try {
+      TestCluster.await(bus.request("depot.coordinator.client.register", new JsonObject().put("nickname", "no id")));
+    } catch (Exception e) {
+      err = e.getCause();
+    }
+    assertTrue(err != null && err.getMessage().contains("bad_request"), String.valueOf(err));
+  }
+
+  @Test
   void malformedEventBusMessagesAreRefused() throws Exception {
     var bus = cluster.anyVertx().eventBus();
     for (String address : new String[] {"depot.coordinator.deposit.begin", "depot.coordinator.file.list",
