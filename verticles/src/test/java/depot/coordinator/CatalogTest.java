@@ -85,6 +85,29 @@ class CatalogTest {
     return catalog.apply(op);
   }
 
+  @Test
+  void entriesShareOneInstanceOfEachNodeAndClientId() {
+    // Decoded from journal lines, every operation brings its own copies of the ids.
+    apply(new JsonObject(clientAdd(new String(ALICE), "alice").encode()));
+    apply(new JsonObject(put(new String(ALICE), "a", "blob-a", SHA_A, 1, 2, new String("n1"), new String("n2")).encode()));
+    apply(new JsonObject(put(new String(ALICE), "b", "blob-b", SHA_B, 1, 2, new String("n2"), new String("n1")).encode()));
+    apply(new JsonObject(blobNodes("blob-a", List.of(new String("n3")), List.of()).encode()));
+    apply(new JsonObject(put(new String(ALICE), "c", "blob-c", "c".repeat(64), 1, 1, new String("n3")).encode()));
+    BlobEntry a = catalog.blob("blob-a");
+    BlobEntry b = catalog.blob("blob-b");
+    BlobEntry c = catalog.blob("blob-c");
+    assertSame(catalog.client(ALICE).clientId(), a.owner);
+    assertSame(a.owner, b.owner);
+    assertSame(a.owner, catalog.file(ALICE, "b").owner);
+    assertSame(node(a, "n1"), node(b, "n1"));
+    assertSame(node(a, "n2"), node(b, "n2"));
+    assertSame(node(a, "n3"), node(c, "n3"));
+  }
+
+  static String node(BlobEntry blob, String id) {
+    return blob.nodes.stream().filter(id::equals).findFirst().orElseThrow();
+  }
+
   // ---- clients ----
 
   @Test
