@@ -38,8 +38,9 @@ public final class BlobStore {
   private volatile int directIoAlignment;
   /** Replicas kept as files of their own (large ones). */
   private final Map<String, Long> inventory = new ConcurrentHashMap<>();
-  /** When each replica written since this process started was stored. */
-  private final Map<String, Long> recent = new ConcurrentHashMap<>();
+  /** How long a replica counts as just stored: its deposit may still be on its way to the catalog. */
+  static final long RECENT_MS = 5 * 60_000L;
+  private final RecentReplicas recent = new RecentReplicas(RECENT_MS);
   private final java.util.concurrent.atomic.AtomicLong fileBytes = new java.util.concurrent.atomic.AtomicLong();
   /** Replicas packed into append-only files (small ones). */
   private final PackStore packs;
@@ -162,11 +163,9 @@ public final class BlobStore {
     return packs.has(blobId);
   }
 
-  /** Replicas stored in the last few minutes: a coordinator may not have committed their deposit yet. */
-  public Set<String> recentlyStored(long withinMs) {
-    long since = System.currentTimeMillis() - withinMs;
-    recent.values().removeIf(at -> at < since);
-    return Set.copyOf(recent.keySet());
+  /** Replicas stored in the last {@link #RECENT_MS}: a coordinator may not have committed their deposit yet. */
+  public Set<String> recentlyStored() {
+    return recent.within(System.currentTimeMillis());
   }
 
   public Set<String> blobIds() {
@@ -186,7 +185,7 @@ public final class BlobStore {
 
   /** Stores a small replica in the pack files; durable when the future completes. */
   public Future<Void> commitPacked(BlobManifest manifest, io.vertx.core.buffer.Buffer data) {
-    return packs.put(manifest, data).onSuccess(v -> recent.put(manifest.blobId(), System.currentTimeMillis()));
+    return packs.put(manifest, data).onSuccess(v -> recent.add(manifest.blobId(), System.currentTimeMillis()));
   }
 
   /** The bytes of a packed replica, verified. */
@@ -235,7 +234,7 @@ public final class BlobStore {
       if (inventory.put(manifest.blobId(), manifest.size()) == null) {
         fileBytes.addAndGet(manifest.size());
       }
-      recent.put(manifest.blobId(), System.currentTimeMillis());
+      recent.add(manifest.blobId(), System.currentTimeMillis());
       return null;
     }, false);
   }

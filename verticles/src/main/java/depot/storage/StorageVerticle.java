@@ -44,7 +44,6 @@ import java.util.Map;
 public class StorageVerticle extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(StorageVerticle.class);
 
-  private static final long RECENT_MS = 5 * 60_000L;
   private static final java.util.regex.Pattern SHA256_HEX = java.util.regex.Pattern.compile("[0-9a-f]{64}");
 
   private final DepotConfig config;
@@ -396,7 +395,7 @@ public class StorageVerticle extends VerticleBase {
     JsonArray blobs = new JsonArray();
     store.blobIds().forEach(blobs::add);
     // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
-    JsonArray recent = new JsonArray(new java.util.ArrayList<>(store.recentlyStored(RECENT_MS)));
+    JsonArray recent = new JsonArray(new java.util.ArrayList<>(store.recentlyStored()));
     return Future.succeededFuture(new JsonObject().put("node", nodeId).put("blobIds", blobs).put("recent", recent));
   }
 

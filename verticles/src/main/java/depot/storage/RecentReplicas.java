@@ -1,0 +1,51 @@
+package depot.storage;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Replicas stored in the last minutes, which a coordinator may not have committed yet (reconciliation must
+ * not take them for debris). Kept in time buckets of references to ids the index already holds, dropped a
+ * whole bucket at a time: a map from id to time cost about 48 bytes a replica, and at a thousand small
+ * deposits a second a five-minute window holds 300,000 of them per node.
+ */
+final class RecentReplicas {
+  static final long BUCKET_MS = 10_000;
+
+  private final long windowMs;
+  private final ArrayDeque<Bucket> buckets = new ArrayDeque<>();
+
+  private record Bucket(long start, List<String> ids) {}
+
+  RecentReplicas(long windowMs) {
+    this.windowMs = windowMs;
+  }
+
+  synchronized void add(String blobId, long now) {
+    Bucket last = buckets.peekLast();
+    if (last == null || now >= last.start() + BUCKET_MS) {
+      last = new Bucket(now, new ArrayList<>());
+      buckets.addLast(last);
+    }
+    last.ids().add(blobId);
+    dropOlderThanTheWindow(now);
+  }
+
+  /** Every replica stored within the window (and some up to one bucket older). */
+  synchronized Set<String> within(long now) {
+    dropOlderThanTheWindow(now);
+    Set<String> ids = new HashSet<>();
+    buckets.forEach(b -> ids.addAll(b.ids()));
+    return ids;
+  }
+
+  /** A bucket goes once its newest possible entry has left the window. */
+  private void dropOlderThanTheWindow(long now) {
+    while (!buckets.isEmpty() && buckets.peekFirst().start() + BUCKET_MS <= now - windowMs) {
+      buckets.pollFirst();
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package depot.storage;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RecentReplicasTest {
+  static final long WINDOW = 60_000;
+
+  @Test
+  void everyReplicaStoredWithinTheWindowIsListedAndOldBucketsGo() {
+    RecentReplicas recent = new RecentReplicas(WINDOW);
+    recent.add("a", 0);
+    recent.add("b", 5_000);
+    recent.add("c", 15_000);
+    assertEquals(Set.of("a", "b", "c"), recent.within(20_000));
+    // "b" was stored 5 s after "a", in the same bucket: listed until the whole bucket is out of the window.
+    assertEquals(Set.of("a", "b", "c"), recent.within(WINDOW + 5_000));
+    assertEquals(Set.of("a", "b", "c"), recent.within(WINDOW + RecentReplicas.BUCKET_MS - 1));
+    assertEquals(Set.of("c"), recent.within(WINDOW + RecentReplicas.BUCKET_MS));
+    assertEquals(Set.of(), recent.within(15_000 + WINDOW + RecentReplicas.BUCKET_MS));
+  }
+
+  @Test
+  void noReplicaYoungerThanTheWindowIsEverMissing() {
+    RecentReplicas recent = new RecentReplicas(WINDOW);
+    java.util.Random random = new java.util.Random(7);
+    long now = 0;
+    java.util.Map<String, Long> storedAt = new java.util.HashMap<>();
+    for (int i = 0; i < 5_000; i++) {
+      now += random.nextInt(200);
+      recent.add("r" + i, now);
+      storedAt.put("r" + i, now);
+      if (i % 500 == 0) {
+        Set<String> listed = recent.within(now);
+        long at = now;
+        storedAt.forEach((id, t) -> {
+          if (at - t <= WINDOW) {
+            assertTrue(listed.contains(id), id + " stored " + (at - t) + " ms ago");
+          }
+        });
+        // Nothing older than the window plus one bucket is kept.
+        listed.forEach(id -> assertTrue(at - storedAt.get(id) < WINDOW + RecentReplicas.BUCKET_MS, id));
+      }
+    }
+  }
+}
