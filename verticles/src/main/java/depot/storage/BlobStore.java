@@ -196,7 +196,7 @@ public final class BlobStore {
   public Future<BlobManifest> manifest(String blobId) {
     PackStore.Location packed = packs.location(blobId);
     if (packed != null) {
-      return Future.succeededFuture(packed.manifest());
+      return Future.succeededFuture(packed.manifest(blobId));
     }
     synchronized (manifestCache) {
       BlobManifest cached = manifestCache.get(blobId);
