@@ -419,7 +419,8 @@ public class CoordinatorVerticle extends VerticleBase {
     }
     String clientId = req.getString("clientId");
     String tokenHash = req.getString("tokenHash");
-    if (clientId == null || !CLIENT_ID.matcher(clientId).matches() || !Tokens.isHash(tokenHash)) {
+    if (clientId == null || !CLIENT_ID.matcher(clientId).matches() || tokenHash == null
+        || !SHA256_HEX.matcher(tokenHash).matches()) {
       throw DepotException.badRequest("'clientId' (a UUID) and 'tokenHash' (64 hex digits) are required");
     }
     ClientEntry known = catalog.client(clientId);

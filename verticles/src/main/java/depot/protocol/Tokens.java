@@ -6,12 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
-import java.util.regex.Pattern;
 
 /** Client tokens are stored only as SHA-256 hashes: a stolen catalog does not give access. */
 public final class Tokens {
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");
 
   private Tokens() {}
 
@@ -24,9 +22,5 @@ public final class Tokens {
 
   public static String hash(String token) {
     return HexFormat.of().formatHex(StreamDigest.newSha256().digest(token.getBytes(StandardCharsets.UTF_8)));
-  }
-
-  public static boolean isHash(String value) {
-    return value != null && HASH.matcher(value).matches();
   }
 }
