@@ -107,15 +107,19 @@ class ChaosIT {
     try {
       cluster.start(FRONT, "conf/control.json", Map.of("DEPOT_ROLES", "directory,gateway",
           "DEPOT_HTTP_PORT", String.valueOf(httpPort)));
-      cluster.awaitLog(FRONT, REGISTERED, START_TIMEOUT_MS);
+      cluster.awaitStarted(FRONT, REGISTERED, START_TIMEOUT_MS);
+      // Two waves rather than six members joining Hazelcast at once: fewer joins racing each other.
       for (String id : COORDINATORS) {
         cluster.start(id, "conf/coordinator.json", Map.of());
+      }
+      for (String id : COORDINATORS) {
+        cluster.awaitStarted(id, REGISTERED, START_TIMEOUT_MS);
       }
       for (String id : STORAGE) {
         cluster.start(id, "conf/storage.json", Map.of("DEPOT_STORAGE_PORT", "0"));
       }
-      for (String id : concat(COORDINATORS, STORAGE)) {
-        cluster.awaitLog(id, REGISTERED, START_TIMEOUT_MS);
+      for (String id : STORAGE) {
+        cluster.awaitStarted(id, REGISTERED, START_TIMEOUT_MS);
       }
       awaitUntil("a leading coordinator and 4 live storage nodes", START_TIMEOUT_MS,
           () -> leader() != null && liveStorage() == STORAGE.size());
@@ -418,7 +422,7 @@ class ChaosIT {
       Thread.sleep(downMs);
       long restartedAt = millisSince(t0);
       cluster.restart(victim);
-      cluster.awaitLog(victim, REGISTERED, START_TIMEOUT_MS);
+      cluster.awaitStarted(victim, REGISTERED, START_TIMEOUT_MS);
       awaitUntil("a leading coordinator after restarting " + victim, START_TIMEOUT_MS, () -> leader() != null);
       long backAt = millisSince(t0);
       System.out.printf("[chaos] +%d ms %s restarted, back at +%d ms%n", restartedAt, victim, backAt);
@@ -511,12 +515,6 @@ class ChaosIT {
     ProcessCluster.await(what, timeoutMs, check, () -> cluster.dumpLogs(30));
   }
 
-  static List<String> concat(List<String> a, List<String> b) {
-    List<String> all = new ArrayList<>(a);
-    all.addAll(b);
-    return all;
-  }
-
   void writeReport(long chaosMs, long ops, int checked, List<String> lost, long healMs, JsonObject stats) throws IOException {
     JsonObject failuresJson = new JsonObject();
     new TreeMap<>(failures).forEach((k, v) -> failuresJson.put(k, v.get()));
@@ -533,6 +531,7 @@ class ChaosIT {
         .put("missingDuringRun", new JsonArray(List.copyOf(missingDuringRun)))
         .put("longestWriteUnavailabilityMs", longestOutageMs).put("longestWriteUnavailabilityFromMs", outageFromMs)
         .put("longestWriteUnavailabilityToMs", outageToMs).put("healMs", healMs).put("finalStats", stats)
+        .put("startupRetries", new JsonArray(cluster.startupRetries()))
         .put("failuresByCause", failuresJson).put("failureSamples", new JsonObject(new TreeMap<String, Object>(failureSamples)));
     Files.writeString(moduleDir.resolve("target").resolve("chaos-report.json"), report.encodePrettily());
   }

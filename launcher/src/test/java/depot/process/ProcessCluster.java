@@ -33,6 +33,8 @@ import java.util.stream.Stream;
  */
 final class ProcessCluster implements AutoCloseable {
   /** Root pom property {@code hazelcast.jvm.args}; used if the pom cannot be read. */
+  /** Vert.x launcher's exit code when Vert.x does not start (its cluster join included) within 2 minutes. */
+  static final int EXIT_STARTUP_FAILED = 11;
   static final String HAZELCAST_ARGS_FALLBACK = "--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED"
       + " --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED"
       + " --add-opens java.base/sun.nio.ch=ALL-UNNAMED";
@@ -46,6 +48,7 @@ final class ProcessCluster implements AutoCloseable {
   private final String clusterName;
   private final String adminToken;
   private final int clusterPort;
+  private final List<String> startupRetries = new CopyOnWriteArrayList<>();
   private final List<String> hazelcastArgs;
   private final List<String> jvmOptions;
   private final Map<String, String> baseEnv = cleanEnv();
@@ -144,6 +147,34 @@ final class ProcessCluster implements AutoCloseable {
     current.put(id, p);
     started.add(p);
     return p;
+  }
+
+  /**
+   * Waits until node {@code id} logs {@code line}, acting as the supervisor a deployment runs its nodes under
+   * ({@code restart: unless-stopped} in {@code docker/docker-compose.yml}): a node that gives up starting is started once
+   * more. Vert.x's launcher gives up after 2 minutes (exit code {@value #EXIT_STARTUP_FAILED}); a Hazelcast join
+   * has been seen to hang that long when several members join at once. Every such restart is kept in
+   * {@link #startupRetries()}, so a report shows it; a second give-up fails.
+   */
+  void awaitStarted(String id, String line, long timeoutMs) throws InterruptedException, IOException {
+    try {
+      awaitLog(id, line, timeoutMs);
+    } catch (IllegalStateException e) {
+      NodeProcess p = current.get(id);
+      if (p.isAlive() || !Integer.valueOf(EXIT_STARTUP_FAILED).equals(p.exitCode())) {
+        throw e;
+      }
+      String what = p + " gave up starting; its log ends with:\n" + p.tail(12);
+      startupRetries.add(what);
+      System.out.println("[process] " + what + "\n[process] starting " + id + " once more, as its supervisor would");
+      restart(id);
+      awaitLog(id, line, timeoutMs);
+    }
+  }
+
+  /** The nodes {@link #awaitStarted} had to start again, each with the end of its log. */
+  List<String> startupRetries() {
+    return List.copyOf(startupRetries);
   }
 
   /** Waits until the node's current log contains {@code line}; fails if the process dies first. */
