@@ -38,6 +38,8 @@ public final class DepotConfig {
       .put("clockSyncIntervalMs", 10_000)
       .put("scrubBytesPerSecond", 8 * 1024 * 1024)
       .put("scrubPauseMs", 60_000)
+      .put("packCompactionIntervalMs", 60_000)
+      .put("packRollBytes", 1 << 30)
       .put("repairStreamsPerNode", 2)
       .put("repairStreamsTotal", 4)
       .put("repairBytesPerSecond", 256 * 1024 * 1024)
@@ -130,6 +132,9 @@ public final class DepotConfig {
     // Slower than this, a paused repair stream could sit idle long enough for its peer to give up on it.
     if (repairBytesPerSecond() != 0 && repairBytesPerSecond() < 1024 * 1024) {
       throw new IllegalArgumentException("repairBytesPerSecond must be 0 (no limit) or at least 1048576 (1 MiB/s)");
+    }
+    if (packRollBytes() < 1024 * 1024 || packCompactionIntervalMs() < 0) {
+      throw new IllegalArgumentException("need packRollBytes >= 1048576 (1 MiB) and packCompactionIntervalMs >= 0");
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
@@ -227,6 +232,16 @@ public final class DepotConfig {
   /** Rest between two full scrubbing passes. */
   public long scrubPauseMs() {
     return json.getInteger("scrubPauseMs");
+  }
+
+  /** How often a storage node looks for mostly deleted pack files to rewrite; 0 turns it off. */
+  public long packCompactionIntervalMs() {
+    return json.getInteger("packCompactionIntervalMs");
+  }
+
+  /** A pack file larger than this is sealed and a new one begun; only sealed packs are compacted. */
+  public long packRollBytes() {
+    return json.getLong("packRollBytes");
   }
 
   /** Repair copies one storage node may take part in at once, as the source or as the target. */

@@ -52,11 +52,16 @@ public final class BlobStore {
   };
 
   public BlobStore(Vertx vertx, Path dataDir) {
+    this(vertx, dataDir, PackStore.ROLL_BYTES);
+  }
+
+  /** @param packRollBytes a pack file larger than this is sealed and the next one begun */
+  public BlobStore(Vertx vertx, Path dataDir, long packRollBytes) {
     this.vertx = vertx;
     this.root = dataDir;
     this.blobs = dataDir.resolve("blobs");
     this.tmp = dataDir.resolve("tmp");
-    this.packs = new PackStore(vertx, dataDir.resolve("packs"));
+    this.packs = new PackStore(vertx, dataDir.resolve("packs"), packRollBytes);
   }
 
   /** Loads the inventory and clears debris of writes that never finished. */
@@ -186,6 +191,14 @@ public final class BlobStore {
   /** Stores a small replica in the pack files; durable when the future completes. */
   public Future<Void> commitPacked(BlobManifest manifest, io.vertx.core.buffer.Buffer data) {
     return packs.put(manifest, data).onSuccess(v -> recent.add(manifest.blobId(), System.currentTimeMillis()));
+  }
+
+  /**
+   * Rewrites every pack file less than half live (deleted small replicas leave their bytes in the packs
+   * until then); completes with how many were rewritten.
+   */
+  public Future<Integer> compactPacks() {
+    return packs.compactOne().compose(pack -> pack == 0 ? Future.succeededFuture(0) : compactPacks().map(n -> n + 1));
   }
 
   /** The bytes of a packed replica, verified. */

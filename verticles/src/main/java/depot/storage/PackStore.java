@@ -11,15 +11,18 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
@@ -30,22 +33,47 @@ import java.util.zip.CRC32C;
  * file per replica would need three fsyncs each. Records are self-describing, so the index is rebuilt by
  * scanning at start; a torn record at the tail (a crash mid-append, never acknowledged) is cut off.
  *
- * <p>Record: magic, header length, header JSON (the manifest, or a deletion), then the bytes.
+ * <p>Record: magic, header length, header JSON (the manifest, or a deletion), then the bytes. Later records
+ * win: packs are scanned in number order, records in file order.
+ *
+ * <p>Deleting a replica appends a deletion record; the bytes stay until the pack is compacted
+ * ({@link #compactOne()}): a sealed pack less than half live has its live records copied forward into the
+ * current pack, durably, and is then deleted. A deletion record names the pack of the replica it deletes
+ * and only deletes it there, so one copied forward can never delete a newer copy of that replica.
  */
 final class PackStore {
   private static final Logger log = LoggerFactory.getLogger(PackStore.class);
   private static final int MAGIC = 0x44504B31; // "DPK1"
-  private static final long ROLL_BYTES = 1L << 30;
+  static final long ROLL_BYTES = 1L << 30;
   private static final int MAX_HEADER = 16 * 1024 * 1024;
+  /** A pack with less than this share of its bytes live is compacted. */
+  static final double COMPACT_BELOW_LIVE = 0.5;
+  /** The current pack is sealed early for compaction only from this size (or a quarter of a full pack). */
+  static final long COMPACT_MIN_BYTES = 64L << 20;
+  /**
+   * Live records are copied forward in batches of about this size: never a whole pack in memory, and a
+   * deposit queued behind a batch waits for a couple of MiB to be written, not for the whole pack.
+   */
+  private static final int COPY_BATCH_BYTES = 2 << 20;
 
   private final Vertx vertx;
   private final Path dir;
+  private final long rollBytes;
   private final Map<String, Location> index = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
+  /** Per pack: its size on disk, and the bytes of the replicas in it that are still indexed. */
+  private final Map<Integer, Long> packSizes = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> liveBytesByPack = new ConcurrentHashMap<>();
+  /** Replicas whose deletion is queued but not yet durable (how many times): compaction leaves them be. */
+  private final Map<String, Integer> deleting = new HashMap<>();
+  /** Replicas being copied forward: a deletion waits for the copy, so it names the pack the copy lands in. */
+  private final Map<String, Future<Void>> moving = new HashMap<>();
   private List<Pending> queue = new ArrayList<>();
   private boolean syncing;
+  private boolean compacting;
+  private volatile boolean sealRequested;
   private FileChannel current;
-  private int currentNumber;
+  private volatile int currentNumber;
   private long currentSize;
 
   /**
@@ -64,11 +92,23 @@ final class PackStore {
     }
   }
 
-  private record Pending(ByteBuffer record, BlobManifest manifest, String deletedId, Promise<Void> promise) {}
+  /**
+   * A record to append. {@code manifest}: a replica, indexed once durable ({@code movedFrom}: only if it is
+   * still at that location, for a copy made by compaction). {@code deletedId}: a deletion of the replica in
+   * pack {@code deletedFrom}. Neither: a deletion record carried forward verbatim, which changes no index.
+   */
+  private record Pending(ByteBuffer record, BlobManifest manifest, Location movedFrom, String deletedId,
+                         int deletedFrom, Promise<Void> promise) {}
 
   PackStore(Vertx vertx, Path dir) {
+    this(vertx, dir, ROLL_BYTES);
+  }
+
+  /** @param rollBytes a pack larger than this is sealed and the next one begun */
+  PackStore(Vertx vertx, Path dir, long rollBytes) {
     this.vertx = vertx;
     this.dir = dir;
+    this.rollBytes = rollBytes;
   }
 
   /** Blocking: rebuilds the index from every pack and opens the newest for appending. */
@@ -93,6 +133,7 @@ final class PackStore {
     current = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     currentSize = current.size();
     current.position(currentSize);
+    packSizes.put(currentNumber, currentSize);
   }
 
   private Path path(int number) {
@@ -123,7 +164,7 @@ final class PackStore {
         }
         long dataOffset = pos + 8 + headerLength;
         if ("del".equals(json.getString("type"))) {
-          indexRemove(json.getString("blobId"));
+          applyDeletion(json.getString("blobId"), json.getInteger("pack"), json.getInteger("upTo"));
           pos = dataOffset;
           continue;
         }
@@ -139,6 +180,19 @@ final class PackStore {
         ch.truncate(pos);
         ch.force(true);
       }
+      packSizes.put(number, pos);
+    }
+  }
+
+  /**
+   * A deletion record deletes the replica in {@code pack}; one carried forward from an older build's record
+   * deletes it in any pack up to {@code upTo}; an older build's record deletes it wherever it is (scanned in
+   * order, that is a pack up to its own).
+   */
+  private void applyDeletion(String blobId, Integer pack, Integer upTo) {
+    Location loc = index.get(blobId);
+    if (loc != null && (pack != null ? loc.pack() == pack : upTo == null || loc.pack() <= upTo)) {
+      indexRemove(blobId);
     }
   }
 
@@ -183,14 +237,23 @@ final class PackStore {
 
   private void indexPut(String blobId, Location loc) {
     Location old = index.put(blobId, loc);
-    liveBytes.addAndGet(loc.size() - (old == null ? 0 : old.size()));
+    if (old != null) {
+      uncount(old);
+    }
+    liveBytes.addAndGet(loc.size());
+    liveBytesByPack.merge(loc.pack(), loc.size(), Long::sum);
   }
 
   private void indexRemove(String blobId) {
     Location old = index.remove(blobId);
     if (old != null) {
-      liveBytes.addAndGet(-old.size());
+      uncount(old);
     }
+  }
+
+  private void uncount(Location loc) {
+    liveBytes.addAndGet(-loc.size());
+    liveBytesByPack.computeIfPresent(loc.pack(), (pack, bytes) -> bytes - loc.size());
   }
 
   /** Completes when the replica is durable (its batch fsynced); only then is it visible. */
@@ -198,17 +261,26 @@ final class PackStore {
     byte[] header = manifest.toJson().put("type", "put").encode().getBytes(StandardCharsets.UTF_8);
     ByteBuffer record = ByteBuffer.allocate(8 + header.length + data.length());
     record.putInt(MAGIC).putInt(header.length).put(header).put(StreamDigest.nio(data)).flip();
-    return enqueue(new Pending(record, manifest, null, Promise.promise()));
+    return enqueue(new Pending(record, manifest, null, null, 0, Promise.promise()));
   }
 
   Future<Void> delete(String blobId) {
-    if (!index.containsKey(blobId)) {
+    Future<Void> move = moving.get(blobId);
+    if (move != null) {
+      // Name the pack the copy lands in, not the one it leaves.
+      return move.transform(ignored -> delete(blobId));
+    }
+    Location loc = index.get(blobId);
+    if (loc == null) {
       return Future.succeededFuture();
     }
-    byte[] header = new JsonObject().put("type", "del").put("blobId", blobId).encode().getBytes(StandardCharsets.UTF_8);
+    byte[] header = new JsonObject().put("type", "del").put("blobId", blobId).put("pack", loc.pack()).encode()
+        .getBytes(StandardCharsets.UTF_8);
     ByteBuffer record = ByteBuffer.allocate(8 + header.length);
     record.putInt(MAGIC).putInt(header.length).put(header).flip();
-    return enqueue(new Pending(record, null, blobId, Promise.promise()));
+    deleting.merge(blobId, 1, Integer::sum);
+    return enqueue(new Pending(record, null, null, blobId, loc.pack(), Promise.promise()))
+        .onComplete(ar -> deleting.computeIfPresent(blobId, (id, n) -> n == 1 ? null : n - 1));
   }
 
   private Future<Void> enqueue(Pending p) {
@@ -224,7 +296,8 @@ final class PackStore {
     queue = new ArrayList<>();
     syncing = true;
     vertx.executeBlocking(() -> {
-      if (currentSize > ROLL_BYTES) {
+      if (currentSize > rollBytes || (sealRequested && currentSize > 0)) {
+        sealRequested = false;
         current.force(true);
         current.close();
         currentNumber++;
@@ -236,8 +309,8 @@ final class PackStore {
       for (int i = 0; i < records.length; i++) {
         Pending p = batch.get(i);
         records[i] = p.record();
-        int headerLength = p.record().getInt(4);
-        placed.add(p.manifest() == null ? null : Location.of(currentNumber, end + 8 + headerLength, p.manifest()));
+        placed.add(p.manifest() == null ? null
+            : Location.of(currentNumber, end + 8 + p.record().getInt(4), p.manifest()));
         end += p.record().remaining();
       }
       // The whole batch in one gathering write (one system call, not one per replica), then one fsync.
@@ -254,6 +327,7 @@ final class PackStore {
         throw e;
       }
       currentSize = end;
+      packSizes.put(currentNumber, end);
       return placed;
     }).onComplete(ar -> {
       for (int i = 0; i < batch.size(); i++) {
@@ -263,9 +337,11 @@ final class PackStore {
           continue;
         }
         if (p.manifest() != null) {
-          indexPut(p.manifest().blobId(), ar.result().get(i));
-        } else {
-          indexRemove(p.deletedId());
+          if (p.movedFrom() == null || index.get(p.manifest().blobId()) == p.movedFrom()) {
+            indexPut(p.manifest().blobId(), ar.result().get(i));
+          }
+        } else if (p.deletedId() != null) {
+          applyDeletion(p.deletedId(), p.deletedFrom(), null);
         }
         p.promise().complete();
       }
@@ -279,12 +355,221 @@ final class PackStore {
     });
   }
 
+  // ---------------------------------------------------------------------------------------------------------
+  // compaction
+
+  /**
+   * Compacts the pack with the smallest live share under {@link #COMPACT_BELOW_LIVE}: its live replicas are
+   * copied forward into the current pack, the deletion records that may still matter are carried forward,
+   * and only when all of that is durable is the file deleted. A current pack that qualifies and has reached
+   * {@link #COMPACT_MIN_BYTES} (or a quarter of a full pack) is sealed now, for a later call. One at a time.
+   *
+   * @return the number of the pack compacted, or 0 when none was due
+   */
+  Future<Integer> compactOne() {
+    if (compacting) {
+      return Future.succeededFuture(0);
+    }
+    int current = currentNumber;
+    Integer victim = null;
+    Future<Void> sealed = null;
+    double lowest = COMPACT_BELOW_LIVE;
+    for (Map.Entry<Integer, Long> e : packSizes.entrySet()) {
+      long size = e.getValue();
+      double live = size == 0 ? 1 : (double) liveBytesByPack.getOrDefault(e.getKey(), 0L) / size;
+      if (live >= lowest) {
+        continue;
+      }
+      if (e.getKey() >= current) {
+        if (size >= Math.min(COMPACT_MIN_BYTES, rollBytes / 4)) {
+          sealed = sealCurrent();
+        }
+        continue;
+      }
+      victim = e.getKey();
+      lowest = live;
+    }
+    if (victim == null) {
+      return sealed == null ? Future.succeededFuture(0) : sealed.compose(v -> compactOne());
+    }
+    int pack = victim;
+    long sizeBefore = packSizes.getOrDefault(pack, 0L);
+    long liveBefore = liveBytesByPack.getOrDefault(pack, 0L);
+    compacting = true;
+    return copyForward(pack, 0)
+        .compose(v -> deletePack(pack))
+        .map(v -> {
+          log.info("{}: compacted pack {}: {} bytes, {} of them live, copied forward", dir, pack, sizeBefore, liveBefore);
+          return pack;
+        })
+        .onComplete(ar -> compacting = false);
+  }
+
+  /** Seals the current pack: the next batch, here one with an empty record, begins a new one. */
+  private Future<Void> sealCurrent() {
+    sealRequested = true;
+    return enqueue(new Pending(ByteBuffer.allocate(0), null, null, null, 0, Promise.promise()));
+  }
+
+  /** One record of a pack being compacted: a replica's (with its bytes) or a deletion. */
+  private record Found(ByteBuffer record, BlobManifest manifest, long dataOffset, boolean intact,
+                       String deletedId, Integer deletedFrom, Integer deletedUpTo) {}
+
+  private record FoundBatch(List<Found> records, long next) {}
+
+  private Future<Void> copyForward(int pack, long from) {
+    return vertx.executeBlocking(() -> readRecords(pack, from), false).compose(batch -> {
+      List<Future<Void>> copies = new ArrayList<>();
+      for (Found f : batch.records()) {
+        Future<Void> copy = f.manifest() != null ? copyReplica(pack, f) : carryDeletion(pack, f);
+        if (copy != null) {
+          copies.add(copy);
+        }
+      }
+      return Future.all(copies).compose(v -> batch.next() < 0 ? Future.succeededFuture() : copyForward(pack, batch.next()));
+    });
+  }
+
+  /** Blocking: from {@code from}, about {@link #COPY_BATCH_BYTES} of live replicas and every deletion record. */
+  private FoundBatch readRecords(int pack, long from) throws IOException {
+    List<Found> found = new ArrayList<>();
+    long bytes = 0;
+    try (FileChannel ch = FileChannel.open(path(pack), StandardOpenOption.READ)) {
+      long size = ch.size();
+      long pos = from;
+      ByteBuffer head = ByteBuffer.allocate(8);
+      while (pos < size && bytes < COPY_BATCH_BYTES) {
+        head.clear();
+        readFully(ch, head, pos);
+        int headerLength = head.getInt(4);
+        if (head.getInt(0) != MAGIC || headerLength <= 0 || headerLength > MAX_HEADER) {
+          throw new IOException(path(pack) + ": no record at offset " + pos + " though the scan at start found one");
+        }
+        ByteBuffer header = ByteBuffer.allocate(headerLength);
+        readFully(ch, header, pos + 8);
+        JsonObject json = new JsonObject(new String(header.array(), StandardCharsets.UTF_8));
+        long dataOffset = pos + 8 + headerLength;
+        if ("del".equals(json.getString("type"))) {
+          found.add(new Found(record(head, header, null), null, dataOffset, true, json.getString("blobId"),
+              json.getInteger("pack"), json.getInteger("upTo")));
+          pos = dataOffset;
+          continue;
+        }
+        BlobManifest m = BlobManifest.fromJson(json);
+        Location loc = index.get(m.blobId());
+        if (loc != null && loc.pack() == pack && loc.dataOffset() == dataOffset) {
+          ByteBuffer data = ByteBuffer.allocate((int) m.size());
+          readFully(ch, data, dataOffset);
+          boolean intact = corruptChunk(data.duplicate().flip(), m) < 0;
+          found.add(new Found(record(head, header, data), m, dataOffset, intact, null, null, null));
+          bytes += data.capacity();
+        }
+        pos = dataOffset + m.size();
+      }
+      return new FoundBatch(found, pos < size ? pos : -1);
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer into, long at) throws IOException {
+    while (into.hasRemaining()) {
+      if (ch.read(into, at + into.position()) < 0) {
+        throw new IOException("a pack ended inside a record");
+      }
+    }
+  }
+
+  private static ByteBuffer record(ByteBuffer head, ByteBuffer header, ByteBuffer data) {
+    ByteBuffer record = ByteBuffer.allocate(8 + header.capacity() + (data == null ? 0 : data.capacity()));
+    record.put(head.duplicate().flip()).put(header.duplicate().flip());
+    if (data != null) {
+      record.put(data.duplicate().flip());
+    }
+    return record.flip();
+  }
+
+  /** Copies a replica forward if it is still live in {@code pack}; a corrupt one is dropped from the index. */
+  private Future<Void> copyReplica(int pack, Found f) {
+    String id = f.manifest().blobId();
+    Location loc = index.get(id);
+    if (loc == null || loc.pack() != pack || loc.dataOffset() != f.dataOffset() || deleting.containsKey(id)) {
+      return null;
+    }
+    if (!f.intact()) {
+      // Not copied: once this node's inventory no longer lists it, the coordinator copies it from a good replica.
+      log.warn("{}: replica {} in pack {} is corrupt; compaction drops it", dir, id, pack);
+      indexRemove(id);
+      return null;
+    }
+    Future<Void> copied = enqueue(new Pending(f.record(), f.manifest(), loc, null, 0, Promise.promise()));
+    moving.put(id, copied);
+    return copied.onComplete(ar -> moving.remove(id, copied));
+  }
+
+  /**
+   * Carries a deletion record forward while a pack it may apply to still exists (one older than this one);
+   * it deletes only there, so it can never delete a newer copy of its replica.
+   */
+  private Future<Void> carryDeletion(int pack, Found f) {
+    int upTo = f.deletedFrom() != null ? f.deletedFrom() : f.deletedUpTo() != null ? f.deletedUpTo() : pack;
+    boolean applies = packSizes.keySet().stream().anyMatch(n -> n != pack && n <= upTo);
+    if (!applies) {
+      return null;
+    }
+    ByteBuffer record = f.record();
+    if (f.deletedFrom() == null && f.deletedUpTo() == null) {
+      // An older build's record deleted wherever the replica was: name the packs that can still hold it.
+      byte[] header = new JsonObject().put("type", "del").put("blobId", f.deletedId()).put("upTo", pack).encode()
+          .getBytes(StandardCharsets.UTF_8);
+      record = ByteBuffer.allocate(8 + header.length).putInt(MAGIC).putInt(header.length).put(header).flip();
+    }
+    return enqueue(new Pending(record, null, null, null, 0, Promise.promise()));
+  }
+
+  /** Deletes a compacted pack, after checking that nothing indexed is left in it but replicas being deleted. */
+  private Future<Void> deletePack(int pack) {
+    Set<String> beingDeleted = Set.copyOf(deleting.keySet());
+    return vertx.<Void>executeBlocking(() -> {
+      for (Map.Entry<String, Location> e : index.entrySet()) {
+        if (e.getValue().pack() == pack && !beingDeleted.contains(e.getKey())) {
+          throw new IllegalStateException("pack " + pack + " still holds live replica " + e.getKey() + ": not deleted");
+        }
+      }
+      Files.delete(path(pack));
+      try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+        d.force(true);
+      }
+      return null;
+    }, false).onSuccess(v -> {
+      packSizes.remove(pack);
+      liveBytesByPack.remove(pack);
+    });
+  }
+
+  /** The pack appended to now. */
+  int currentPack() {
+    return currentNumber;
+  }
+
+  /** Bytes of every pack file, live records and dead ones. */
+  long bytesOnDisk() {
+    return packSizes.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   /** The replica's bytes (small by construction), checked against their chunk checksums. */
   Future<Buffer> read(String blobId) {
     Location loc = index.get(blobId);
     if (loc == null) {
       return Future.failedFuture(new IllegalStateException("no packed replica " + blobId));
     }
+    return readAt(blobId, loc).recover(e -> {
+      Location now = index.get(blobId);
+      // Compaction copied the replica forward and deleted the pack between the look-up and the read.
+      return e instanceof NoSuchFileException && now != null && now.pack() != loc.pack()
+          ? readAt(blobId, now) : Future.failedFuture(e);
+    });
+  }
+
+  private Future<Buffer> readAt(String blobId, Location loc) {
     return vertx.executeBlocking(() -> {
       try (FileChannel ch = FileChannel.open(path(loc.pack()), StandardOpenOption.READ)) {
         BlobManifest manifest = loc.manifest(blobId);

@@ -59,6 +59,7 @@ public class StorageVerticle extends VerticleBase {
   /** Commits of deposits received directly from clients, to whichever coordinator leads. */
   private LeaderRequests leader;
   private Scrubber scrubber;
+  private long compactionTimer = -1;
   /** Shared by every repair copy this node sends; null when repairs are not throttled. */
   private Bucket repairThrottle;
   private int repairsOut;
@@ -83,7 +84,7 @@ public class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new BlobStore(vertx, Path.of(config.dataDir()));
+    store = new BlobStore(vertx, Path.of(config.dataDir()), config.packRollBytes());
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
         new PoolOptions().setHttp1MaxSize(64));
     reader = new BlobReader(vertx, store);
@@ -121,6 +122,10 @@ public class StorageVerticle extends VerticleBase {
           log.info("storage {} serving replicas on port {}", nodeId, s.actualPort());
           scrubber = new Scrubber(vertx, store, reader, nodeId, config.scrubBytesPerSecond(), config.scrubPauseMs());
           scrubber.start();
+          if (config.packCompactionIntervalMs() > 0) {
+            compactionTimer = vertx.setPeriodic(config.packCompactionIntervalMs(), t -> store.compactPacks()
+                .onFailure(e -> log.error("storage {}: pack compaction failed: {}", nodeId, e.getMessage())));
+          }
         })
         .compose(s -> commands.completion());
   }
@@ -130,6 +135,7 @@ public class StorageVerticle extends VerticleBase {
     if (scrubber != null) {
       scrubber.stop();
     }
+    vertx.cancelTimer(compactionTimer);
     return client.close();
   }
 

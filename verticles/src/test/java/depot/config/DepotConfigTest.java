@@ -143,7 +143,7 @@ class DepotConfigTest {
       if (key.equals("defaultReplicas") || key.equals("maxReplicas")) {
         value = "3";
       }
-      if (key.equals("repairBytesPerSecond")) {
+      if (key.equals("repairBytesPerSecond") || key.equals("packRollBytes")) {
         value = "1048576";
       }
       JsonObject resolved = DepotConfig.resolve(null, Map.of(env, value)).toJson();
@@ -151,6 +151,14 @@ class DepotConfigTest {
           : def instanceof JsonArray ? new JsonArray().add(value) : value;
       assertEquals(expected, resolved.getValue(key), () -> env + " did not set " + key);
     }
+  }
+
+  @Test
+  void packFilesSmallerThanAMebibyteAreRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DepotConfig.resolve(null, Map.of("DEPOT_PACK_ROLL_BYTES", "4096")));
+    assertTrue(e.getMessage().contains("packRollBytes"), e.getMessage());
+    assertEquals(1 << 30, DepotConfig.of(new JsonObject()).packRollBytes());
   }
 
   @Test

@@ -17,6 +17,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Small replicas in a pack on a real disk, reopened as after a crash (the pack never closed). */
@@ -38,7 +39,11 @@ class PackStoreTest {
   }
 
   PackStore open() throws Exception {
-    PackStore packs = new PackStore(vertx, dir);
+    return open(PackStore.ROLL_BYTES);
+  }
+
+  PackStore open(long rollBytes) throws Exception {
+    PackStore packs = new PackStore(vertx, dir, rollBytes);
     packs.openBlocking();
     return packs;
   }
@@ -103,5 +108,197 @@ class PackStoreTest {
     assertEquals(5, third.entries().size());
     assertHolds(third, firstManifests, first);
     assertHolds(third, secondManifests, second);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // compaction: small packs (rolled at 64 KiB, so 16 replicas of 4 KiB fill one)
+
+  static final long SMALL_ROLL = 64 * 1024;
+
+  static List<Buffer> contents(int from, int count) {
+    List<Buffer> all = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      all.add(content(from + i, 4096));
+    }
+    return all;
+  }
+
+  /** Puts one at a time, so each lands after the one before (and packs roll between them). */
+  List<BlobManifest> putInOrder(PackStore packs, List<Buffer> contents) throws Exception {
+    List<BlobManifest> manifests = new ArrayList<>();
+    for (Buffer c : contents) {
+      manifests.addAll(put(packs, List.of(c)));
+    }
+    return manifests;
+  }
+
+  void delete(PackStore packs, List<BlobManifest> manifests) throws Exception {
+    for (BlobManifest m : manifests) {
+      OnLoop.run(vertx, () -> packs.delete(m.blobId()));
+    }
+  }
+
+  /** Compacts until nothing is due; the packs compacted, in order. */
+  List<Integer> compactAll(PackStore packs) throws Exception {
+    List<Integer> compacted = new ArrayList<>();
+    for (int n = OnLoop.run(vertx, packs::compactOne); n != 0; n = OnLoop.run(vertx, packs::compactOne)) {
+      compacted.add(n);
+    }
+    return compacted;
+  }
+
+  long packFileBytes() throws Exception {
+    try (var files = java.nio.file.Files.list(dir)) {
+      return files.mapToLong(p -> p.toFile().length()).sum();
+    }
+  }
+
+  void assertGone(PackStore packs, List<BlobManifest> manifests) {
+    for (BlobManifest m : manifests) {
+      assertFalse(packs.has(m.blobId()), m.blobId() + " was deleted");
+    }
+  }
+
+  @Test
+  void mostlyDeletedPacksAreRewrittenAndTheirLiveReplicasLastThroughAReopen() throws Exception {
+    PackStore packs = open(SMALL_ROLL);
+    List<Buffer> all = contents(100, 64);
+    List<BlobManifest> manifests = putInOrder(packs, all);
+    List<BlobManifest> kept = new ArrayList<>();
+    List<Buffer> keptContents = new ArrayList<>();
+    List<BlobManifest> deleted = new ArrayList<>();
+    for (int i = 0; i < manifests.size(); i++) {
+      if (i % 4 == 0) {
+        kept.add(manifests.get(i));
+        keptContents.add(all.get(i));
+      } else {
+        deleted.add(manifests.get(i));
+      }
+    }
+    delete(packs, deleted);
+    long before = packFileBytes();
+
+    List<Integer> compacted = compactAll(packs);
+
+    assertFalse(compacted.isEmpty(), "a pack three quarters deleted is compacted");
+    for (int n : compacted) {
+      assertFalse(java.nio.file.Files.exists(dir.resolve(String.format("pack-%06d.dat", n))), "pack " + n + " deleted");
+    }
+    long after = packFileBytes();
+    assertTrue(after < before / 2, "the packs shrank: " + before + " -> " + after + " bytes");
+    assertEquals(after, packs.bytesOnDisk());
+    assertHolds(packs, kept, keptContents);
+    assertGone(packs, deleted);
+
+    PackStore reopened = open(SMALL_ROLL);
+    assertEquals(kept.size(), reopened.entries().size(), "after a reopen only the kept replicas are there");
+    assertHolds(reopened, kept, keptContents);
+    assertGone(reopened, deleted);
+  }
+
+  /** Pack 1 full of live replicas but one, the victim; its deletion record in a later pack among deleted ones. */
+  record OneDeletedAmongLive(List<Buffer> first, List<BlobManifest> firstManifests, BlobManifest victim, int deletedIn) {}
+
+  OneDeletedAmongLive deleteOneAmongLive(PackStore packs, int seed) throws Exception {
+    List<Buffer> first = contents(seed, 16);
+    List<BlobManifest> firstManifests = putInOrder(packs, first);
+    BlobManifest victim = firstManifests.get(0);
+    List<BlobManifest> filler = putInOrder(packs, contents(seed + 100, 20));
+    delete(packs, List.of(victim));
+    int deletedIn = packs.currentPack();
+    delete(packs, filler);
+    assertTrue(deletedIn > 1);
+    return new OneDeletedAmongLive(first, firstManifests, victim, deletedIn);
+  }
+
+  @Test
+  void aDeletionRecordIsCarriedForwardWhileAnOlderPackStillHoldsTheReplica() throws Exception {
+    PackStore packs = open(SMALL_ROLL);
+    OneDeletedAmongLive d = deleteOneAmongLive(packs, 200);
+
+    List<Integer> compacted = compactAll(packs);
+
+    assertFalse(compacted.contains(1), "pack 1 is mostly live");
+    assertTrue(compacted.contains(d.deletedIn()), "the pack with the deletion record is compacted: " + compacted);
+    PackStore reopened = open(SMALL_ROLL);
+    assertFalse(reopened.has(d.victim().blobId()), "the deleted replica does not come back from pack 1");
+    assertHolds(reopened, d.firstManifests().subList(1, 16), d.first().subList(1, 16));
+  }
+
+  @Test
+  void aDeletionCarriedForwardNeverDeletesANewerCopyOfItsReplica() throws Exception {
+    PackStore packs = open(SMALL_ROLL);
+    OneDeletedAmongLive d = deleteOneAmongLive(packs, 400);
+    // The same replica stored again (a repair copying it back), in a later pack than its deletion record.
+    delete(packs, putInOrder(packs, contents(600, 16)));
+    OnLoop.run(vertx, () -> packs.put(d.victim(), d.first().get(0)));
+    assertTrue(packs.location(d.victim().blobId()).pack() > d.deletedIn(), "stored again in a later pack");
+
+    List<Integer> compacted = compactAll(packs);
+
+    assertTrue(compacted.contains(d.deletedIn()), "the pack with the deletion record is compacted: " + compacted);
+    assertHolds(packs, List.of(d.victim()), List.of(d.first().get(0)));
+    PackStore reopened = open(SMALL_ROLL);
+    assertHolds(reopened, d.firstManifests(), d.first());
+  }
+
+  @Test
+  void replicasDeletedWhileTheirPackIsCompactedStayDeleted() throws Exception {
+    PackStore packs = open(SMALL_ROLL);
+    List<Buffer> all = contents(700, 48);
+    List<BlobManifest> manifests = putInOrder(packs, all);
+    List<BlobManifest> deletedBefore = new ArrayList<>();
+    List<BlobManifest> deletedDuring = new ArrayList<>();
+    List<BlobManifest> kept = new ArrayList<>();
+    List<Buffer> keptContents = new ArrayList<>();
+    for (int i = 0; i < manifests.size(); i++) {
+      (i % 4 == 0 ? kept : i % 4 == 1 ? deletedDuring : deletedBefore).add(manifests.get(i));
+      if (i % 4 == 0) {
+        keptContents.add(all.get(i));
+      }
+    }
+    delete(packs, deletedBefore);
+
+    // Deletions issued as compaction starts, and while its copies are queued or being written.
+    OnLoop.run(vertx, () -> {
+      Future<Integer> compaction = packs.compactOne();
+      List<Future<Void>> deletions = new ArrayList<>();
+      for (int i = 0; i < deletedDuring.size(); i++) {
+        String id = deletedDuring.get(i).blobId();
+        if (i % 2 == 0) {
+          deletions.add(packs.delete(id));
+        } else {
+          io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+          vertx.setTimer(1 + i, t -> packs.delete(id).onComplete(later));
+          deletions.add(later.future());
+        }
+      }
+      return Future.all(compaction, Future.all(deletions)).mapEmpty();
+    });
+    compactAll(packs);
+
+    assertGone(packs, deletedDuring);
+    assertHolds(packs, kept, keptContents);
+    PackStore reopened = open(SMALL_ROLL);
+    assertGone(reopened, deletedDuring);
+    assertGone(reopened, deletedBefore);
+    assertHolds(reopened, kept, keptContents);
+  }
+
+  @Test
+  void aMostlyDeletedCurrentPackIsSealedSoItCanBeCompacted() throws Exception {
+    PackStore packs = open(SMALL_ROLL);
+    List<Buffer> all = contents(800, 12); // 48 KiB: above a quarter of a full pack, below the roll
+    List<BlobManifest> manifests = putInOrder(packs, all);
+    delete(packs, manifests.subList(1, 12));
+    assertEquals(1, packs.location(manifests.get(0).blobId()).pack());
+
+    List<Integer> compacted = compactAll(packs);
+
+    assertEquals(List.of(1), compacted, "pack 1 was current: it is sealed, then compacted");
+    assertTrue(packs.location(manifests.get(0).blobId()).pack() > 1);
+    PackStore reopened = open(SMALL_ROLL);
+    assertHolds(reopened, manifests.subList(0, 1), all.subList(0, 1));
+    assertGone(reopened, manifests.subList(1, 12));
   }
 }
