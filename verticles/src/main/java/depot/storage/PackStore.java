@@ -169,10 +169,15 @@ final class PackStore {
           continue;
         }
         BlobManifest m = BlobManifest.fromJson(json);
-        if (dataOffset + m.size() > size || !intact(ch, dataOffset, m)) {
+        if (dataOffset + m.size() > size) {
           break;
         }
-        indexPut(m.blobId(), Location.of(number, dataOffset, m));
+        if (intact(ch, dataOffset, m)) {
+          indexPut(m.blobId(), Location.of(number, dataOffset, m));
+        } else {
+          // Rot inside a whole record: only that replica is lost (the coordinator copies it again), not the rest.
+          log.warn("{}: replica {} at offset {} fails its checksums; not indexed", p, m.blobId(), dataOffset);
+        }
         pos = dataOffset + m.size();
       }
       if (pos < size) {
@@ -506,12 +511,13 @@ final class PackStore {
   }
 
   /**
-   * Carries a deletion record forward while a pack it may apply to still exists (one older than this one);
-   * it deletes only there, so it can never delete a newer copy of its replica.
+   * Carries a deletion record forward while the older pack it applies to still exists (one for this same
+   * pack dies with it); it deletes only there, so it can never delete a newer copy of its replica.
    */
   private Future<Void> carryDeletion(int pack, Found f) {
-    int upTo = f.deletedFrom() != null ? f.deletedFrom() : f.deletedUpTo() != null ? f.deletedUpTo() : pack;
-    boolean applies = packSizes.keySet().stream().anyMatch(n -> n != pack && n <= upTo);
+    boolean applies = f.deletedFrom() != null
+        ? f.deletedFrom() < pack && packSizes.containsKey(f.deletedFrom())
+        : packSizes.keySet().stream().anyMatch(n -> n < pack && (f.deletedUpTo() == null || n <= f.deletedUpTo()));
     if (!applies) {
       return null;
     }

@@ -110,6 +110,45 @@ class PackStoreTest {
     assertHolds(third, secondManifests, second);
   }
 
+  Path firstPack() {
+    return dir.resolve("pack-000001.dat");
+  }
+
+  @Test
+  void aTornRecordAtTheTailIsCutOffAndAppendsGoOnAfterTheLastWholeOne() throws Exception {
+    PackStore packs = open();
+    List<Buffer> contents = List.of(content(11, 4096), content(12, 4096));
+    List<BlobManifest> manifests = put(packs, contents);
+    long whole = java.nio.file.Files.size(firstPack());
+    // A crash in the middle of appending: the start of a record, never acknowledged.
+    byte[] torn = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(firstPack()), 700);
+    java.nio.file.Files.write(firstPack(), torn, java.nio.file.StandardOpenOption.APPEND);
+
+    PackStore reopened = open();
+    assertEquals(whole, java.nio.file.Files.size(firstPack()), "the torn record is cut off");
+    assertHolds(reopened, manifests, contents);
+    List<BlobManifest> later = put(reopened, List.of(content(13, 100)));
+    assertHolds(open(), later, List.of(content(13, 100)));
+  }
+
+  @Test
+  void rotInOneRecordLosesThatReplicaOnlyNotTheOnesAfterIt() throws Exception {
+    PackStore packs = open();
+    List<Buffer> contents = List.of(content(21, 4096), content(22, 4096), content(23, 4096));
+    List<BlobManifest> manifests = put(packs, contents);
+    long rotAt = packs.location(manifests.get(1).blobId()).dataOffset() + 1000;
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(firstPack().toFile(), "rw")) {
+      f.seek(rotAt);
+      int b = f.read();
+      f.seek(rotAt);
+      f.write(b ^ 0x40);
+    }
+
+    PackStore reopened = open();
+    assertFalse(reopened.has(manifests.get(1).blobId()), "the rotten replica is not served");
+    assertHolds(reopened, List.of(manifests.get(0), manifests.get(2)), List.of(contents.get(0), contents.get(2)));
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // compaction: small packs (rolled at 64 KiB, so 16 replicas of 4 KiB fill one)
 
