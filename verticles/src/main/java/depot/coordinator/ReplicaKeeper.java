@@ -1,6 +1,7 @@
 package depot.coordinator;
 
 import depot.protocol.Addresses;
+import depot.protocol.InventoryDigest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -364,6 +365,8 @@ final class ReplicaKeeper {
    * catalog did not list for this node count again, and any surplus is then trimmed by the scan. Replicas
    * the catalog lists on the node but the node no longer has (it lost its disk) stop counting and are copied
    * again.
+   *
+   * <p>The two sides first compare {@link InventoryDigest}s; only the ids of the buckets that differ travel.
    */
   void reconcile(String nodeId) {
     // Listed before the inventory is asked for, so each was on the node's disk by then (a replica is listed
@@ -374,8 +377,25 @@ final class ReplicaKeeper {
         listed.add(blob.blobId);
       }
     }
-    vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId), new JsonObject().put("action", "inventory"),
+    InventoryDigest expected = InventoryDigest.of(listed);
+    vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId), new JsonObject().put("action", "inventoryDigest"),
             new DeliveryOptions().setSendTimeout(30_000))
+        .onSuccess(reply -> {
+          List<Integer> differ = expected.bucketsDifferentFrom(InventoryDigest.decode(reply.body().getString("digest")));
+          if (differ.isEmpty()) {
+            return;
+          }
+          Set<Integer> buckets = new HashSet<>(differ);
+          listed.removeIf(blobId -> !buckets.contains(InventoryDigest.bucketOf(blobId)));
+          compareBuckets(nodeId, listed, new JsonArray(differ));
+        })
+        .onFailure(err -> log.debug("inventory digest of {} failed: {}", nodeId, err.getMessage()));
+  }
+
+  /** The node's replicas in {@code buckets} against those of the catalog, {@code listed}. */
+  private void compareBuckets(String nodeId, Set<String> listed, JsonArray buckets) {
+    vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId),
+            new JsonObject().put("action", "inventory").put("buckets", buckets), new DeliveryOptions().setSendTimeout(30_000))
         .onSuccess(reply -> {
           reply.body().getJsonArray("blobIds", new JsonArray()).forEach(listed::remove);
           forgetLost(nodeId, listed);

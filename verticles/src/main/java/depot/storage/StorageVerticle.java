@@ -3,6 +3,7 @@ package depot.storage;
 import depot.config.DepotConfig;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
+import depot.protocol.InventoryDigest;
 import depot.protocol.DataPathHttp;
 import depot.protocol.DepositCommit;
 import depot.protocol.LeaderRequests;
@@ -313,7 +314,8 @@ public class StorageVerticle extends VerticleBase {
       result = switch (action == null ? "" : action) {
         case "delete" -> delete(body);
         case "replicate" -> replicate(body);
-        case "inventory" -> inventory();
+        case "inventory" -> inventory(body.getJsonArray("buckets"));
+        case "inventoryDigest" -> inventoryDigest();
         case "stats" -> store.stats().map(st -> st.mergeIn(scrubber.stats()).mergeIn(repairStats()));
         default -> Future.failedFuture(DepotException.badRequest("unknown storage action '" + action + "'"));
       };
@@ -397,12 +399,36 @@ public class StorageVerticle extends VerticleBase {
         });
   }
 
-  private Future<JsonObject> inventory() {
-    JsonArray blobs = new JsonArray();
-    store.blobIds().forEach(blobs::add);
-    // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
-    JsonArray recent = new JsonArray(new java.util.ArrayList<>(store.recentlyStored()));
-    return Future.succeededFuture(new JsonObject().put("node", nodeId).put("blobIds", blobs).put("recent", recent));
+  /** The replicas held, all or those in some {@link InventoryDigest} buckets, and the ones stored lately. */
+  private Future<JsonObject> inventory(JsonArray buckets) {
+    boolean[] wanted = new boolean[InventoryDigest.BUCKETS];
+    if (buckets == null) {
+      java.util.Arrays.fill(wanted, true);
+    } else {
+      for (Object b : buckets) {
+        if (!(b instanceof Integer bucket) || bucket < 0 || bucket >= InventoryDigest.BUCKETS) {
+          throw DepotException.badRequest("buckets are numbers from 0 to " + (InventoryDigest.BUCKETS - 1));
+        }
+        wanted[bucket] = true;
+      }
+    }
+    return vertx.executeBlocking(() -> {
+      JsonArray blobs = new JsonArray();
+      for (String id : store.blobIds()) {
+        if (wanted[InventoryDigest.bucketOf(id)]) {
+          blobs.add(id);
+        }
+      }
+      return blobs;
+    }, false).map(blobs -> new JsonObject().put("node", nodeId).put("blobIds", blobs)
+        // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
+        // Taken after the listing, so every replica listed and stored lately is among them.
+        .put("recent", new JsonArray(new java.util.ArrayList<>(store.recentlyStored()))));
+  }
+
+  private Future<JsonObject> inventoryDigest() {
+    return vertx.executeBlocking(() -> new JsonObject().put("node", nodeId)
+        .put("digest", InventoryDigest.of(store.blobIds()).encode()), false);
   }
 
   static void fail(HttpServerResponse resp, DepotException e) {

@@ -1,5 +1,8 @@
 package depot.it;
 
+import depot.protocol.DepotException;
+import depot.protocol.ErrorCode;
+import depot.protocol.InventoryDigest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -13,6 +16,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static depot.it.DepositRetrieveIT.random;
@@ -49,6 +54,42 @@ class FilesBehaviourIT extends ClusterTestBase {
     assertEquals(status, r.statusCode(), r.body());
     assertEquals(code, new JsonObject(r.body()).getString("error"), r.body());
     assertFalse(new JsonObject(r.body()).getString("message", "").isBlank());
+  }
+
+  static JsonObject askStorage(String node, JsonObject command) throws Exception {
+    return TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request("depot.storage.node." + node, command)).body();
+  }
+
+  @Test
+  void aStorageNodeSumsItsReplicasUpInADigestAndListsABucketOnRequest() throws Exception {
+    String token = api.register("digest").getString("token");
+    for (int i = 0; i < 8; i++) {
+      assertEquals(201, api.deposit(token, "d" + i, ("digest " + i).getBytes(), 3, null).statusCode());
+    }
+    String node = cluster.storageNodeIds().get(0);
+    List<String> ids = new ArrayList<>();
+    String digest = null;
+    // Replicas of earlier tests may still be being collected: ask until the two answers agree.
+    for (int attempt = 0; attempt < 50 && !InventoryDigest.of(ids).encode().equals(digest); attempt++) {
+      ids.clear();
+      askStorage(node, new JsonObject().put("action", "inventory")).getJsonArray("blobIds").forEach(id -> ids.add((String) id));
+      digest = askStorage(node, new JsonObject().put("action", "inventoryDigest")).getString("digest");
+      Thread.sleep(100);
+    }
+    assertEquals(InventoryDigest.of(ids).encode(), digest, "the digest sums up the replicas the node lists");
+
+    int bucket = InventoryDigest.bucketOf(ids.get(0));
+    List<String> inBucket = ids.stream().filter(id -> InventoryDigest.bucketOf(id) == bucket).toList();
+    JsonArray listed = askStorage(node, new JsonObject().put("action", "inventory").put("buckets", new JsonArray().add(bucket)))
+        .getJsonArray("blobIds");
+    assertEquals(new java.util.HashSet<>(inBucket), new java.util.HashSet<>(listed.getList()));
+
+    for (Object bad : List.of(InventoryDigest.BUCKETS, -1, "seven")) {
+      java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> askStorage(node,
+              new JsonObject().put("action", "inventory").put("buckets", new JsonArray().add(bad))));
+      assertEquals(ErrorCode.BAD_REQUEST, DepotException.from(e.getCause()).code(), "bucket " + bad);
+    }
   }
 
   @Test
