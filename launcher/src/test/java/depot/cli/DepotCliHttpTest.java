@@ -216,6 +216,115 @@ class DepotCliHttpTest {
     }
   }
 
+  static final String UNAVAILABLE = "{\"error\":\"unavailable\",\"message\":\"no coordinator leads right now\"}";
+
+  @Test
+  void aDepositIsSentAgainWhileTheServerIsUnavailable() throws Exception {
+    byte[] content = new byte[100_000];
+    new Random(8).nextBytes(content);
+    Path file = Files.write(tmp.resolve("again.bin"), content);
+    String sha = Sha256.of(content);
+    java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestServer server = new TestServer((ex, req) -> {
+      if (puts.incrementAndGet() <= 2) {
+        TestServer.json(ex, 503, UNAVAILABLE);
+      } else {
+        TestServer.json(ex, 201, RECORD.formatted("again.bin", content.length, sha));
+      }
+    })) {
+      env.put("DEPOT_TOKEN", "t");
+      env.put("DEPOT_RETRY_SECONDS", "2");
+
+      CliRunner.Result result = depot("deposit", file.toString(), "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertEquals(List.of("depot: deposit of again.bin: server unavailable (HTTP 503); trying again in 250 ms",
+          "depot: deposit of again.bin: server unavailable (HTTP 503); trying again in 500 ms"), result.err().lines().toList());
+      assertTrue(result.out().startsWith("Deposited again.bin: 100000 bytes"), result.out());
+      assertEquals(3, server.requests.size());
+      assertArrayEquals(content, server.requests.get(2).body());
+    }
+  }
+
+  @Test
+  void anUnavailableServerIsAskedUntilTheRetryTimeIsSpentThenItsErrorStands() throws Exception {
+    Path file = Files.writeString(tmp.resolve("never.txt"), "never");
+    try (TestServer server = new TestServer((ex, req) -> TestServer.json(ex, 503, UNAVAILABLE))) {
+      env.put("DEPOT_TOKEN", "t");
+      env.put("DEPOT_RETRY_SECONDS", "1"); // waits of 250 and 500 ms fit, the next 1 s does not
+
+      CliRunner.Result result = depot("deposit", file.toString(), "--server", server.url());
+
+      assertEquals(3, server.requests.size());
+      assertEquals(1, result.code());
+      List<String> err = result.err().lines().toList();
+      assertEquals(3, err.size(), result.err());
+      assertEquals("depot: no coordinator leads right now", err.get(2));
+
+      env.put("DEPOT_RETRY_SECONDS", "0");
+      server.requests.clear();
+      assertOneLineError(depot("list", "--server", server.url()), "no coordinator leads right now");
+      assertEquals(1, server.requests.size(), "0 seconds: asked once");
+    }
+  }
+
+  @Test
+  void otherErrorsAreNotSentAgain() throws Exception {
+    Path file = Files.writeString(tmp.resolve("big.txt"), "big");
+    try (TestServer server = new TestServer((ex, req) -> TestServer.json(ex, 507,
+        "{\"error\":\"insufficient_storage\",\"message\":\"no room for 3 replicas\"}"))) {
+      env.put("DEPOT_TOKEN", "t");
+      assertOneLineError(depot("deposit", file.toString(), "--server", server.url()), "no room for 3 replicas");
+      assertEquals(1, server.requests.size());
+    }
+  }
+
+  @Test
+  void aListingIsAskedAgainAfterAnUnavailableAnswer() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestServer server = new TestServer((ex, req) -> {
+      if (asked.incrementAndGet() == 1) {
+        TestServer.json(ex, 502, "<html>bad gateway</html>");
+      } else {
+        TestServer.json(ex, 200, "{\"files\":[]}");
+      }
+    })) {
+      env.put("DEPOT_TOKEN", "t");
+      CliRunner.Result result = depot("list", "--server", server.url());
+      assertEquals(0, result.code(), result.err());
+      assertEquals("No files deposited.\n", result.out());
+      assertEquals(2, server.requests.size());
+    }
+  }
+
+  @Test
+  void anExchangeCutOffWithoutAnAnswerIsSentAgain() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestServer server = new TestServer((ex, req) -> {
+      // No answer at all, twice: the JDK's client sends a GET once more by itself before it gives up.
+      if (asked.incrementAndGet() <= 2) {
+        throw new IOException("cut off on purpose");
+      }
+      TestServer.json(ex, 200, "{\"files\":[]}");
+    })) {
+      env.put("DEPOT_TOKEN", "t");
+      CliRunner.Result result = depot("list", "--server", server.url());
+      assertEquals(0, result.code(), result.err());
+      assertEquals(3, server.requests.size());
+      assertEquals(1, result.err().lines().count(), result.err());
+      assertTrue(result.err().startsWith("depot: list: request to " + server.url() + " failed"), result.err());
+    }
+  }
+
+  @Test
+  void aBadRetryTimeIsAUsageError() {
+    env.put("DEPOT_TOKEN", "t");
+    env.put("DEPOT_RETRY_SECONDS", "soon");
+    CliRunner.Result result = depot("list", "--server", "http://127.0.0.1:9");
+    assertEquals(2, result.code());
+    assertEquals("depot: DEPOT_RETRY_SECONDS must be a number of seconds, 0 or more; got 'soon'\n", result.err());
+  }
+
   @Test
   void unreachableServerIsNamed() throws Exception {
     int port;

@@ -7,6 +7,7 @@ import depot.cli.CommandBase;
 import depot.cli.ExpectContinueUpload;
 import depot.cli.FileRecord;
 import depot.cli.Progress;
+import depot.cli.Retrying;
 import depot.cli.UploadBody;
 import depot.cli.Sha256;
 import java.nio.file.Files;
@@ -59,13 +60,14 @@ public final class DepositCommand extends CommandBase {
     }
 
     String path = ApiClient.filePath(target) + (replicas == null ? "" : "?replicas=" + replicas);
-    ExpectContinueUpload.Response response;
-    try (Progress progress = Progress.start("uploading", size, ctx.interactive())) {
-      // Sent from disk by sendfile (plain TCP) or in slabs; Content-Length is the file size.
-      response = api.putExpectingContinue(path,
-          Map.of("Content-Type", "application/octet-stream", ApiClient.SHA256_HEADER, sha256),
-          UploadBody.ofFile(file, progress::update), size >= ApiClient.DIRECT_UPLOAD_MIN_BYTES);
-    }
+    ExpectContinueUpload.Response response = Retrying.call(ctx, "deposit of " + target, () -> {
+      try (Progress progress = Progress.start("uploading", size, ctx.interactive())) {
+        // Sent from disk by sendfile (plain TCP) or in slabs; Content-Length is the file size.
+        return api.putExpectingContinue(path,
+            Map.of("Content-Type", "application/octet-stream", ApiClient.SHA256_HEADER, sha256),
+            UploadBody.ofFile(file, progress::update), size >= ApiClient.DIRECT_UPLOAD_MIN_BYTES);
+      }
+    }, ExpectContinueUpload.Response::status);
     FileRecord record = FileRecord.fromJson(ApiClient.parseJson(ApiClient.requireSuccess(response.status(), response.body())));
     // A success before the body was sent can only mean the server already had the content.
     boolean dedup = response.header(ApiClient.DEDUP_HEADER).map("true"::equalsIgnoreCase).orElse(false)

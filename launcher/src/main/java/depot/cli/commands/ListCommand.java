@@ -1,5 +1,6 @@
 package depot.cli.commands;
 
+import depot.cli.Retrying;
 import depot.cli.ApiClient;
 import depot.cli.CliContext;
 import depot.cli.CommandBase;
@@ -28,8 +29,9 @@ public final class ListCommand extends CommandBase {
   @Override
   protected void execute() throws Exception {
     ApiClient api = clientApi();
-    String body = api.requireSuccess(api.send(api.request(ApiClient.FILES).GET().build(),
-        HttpResponse.BodyHandlers.ofString()));
+    String body = api.requireSuccess(Retrying.call(ctx, "list",
+        () -> api.send(api.request(ApiClient.FILES).GET().build(), HttpResponse.BodyHandlers.ofString()),
+        HttpResponse::statusCode));
     if (json) {
       ctx.out().println(body.strip());
       return;
