@@ -20,13 +20,24 @@ import java.util.function.LongConsumer;
 public final class Downloader {
   private Downloader() {}
 
+  /** A success's bytes as a stream; an error's short body read whole, so an answer dropped for a retry holds nothing open. */
+  private static final HttpResponse.BodyHandler<InputStream> ERRORS_READ_WHOLE = info -> info.statusCode() >= 400
+      ? HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), java.io.ByteArrayInputStream::new)
+      : HttpResponse.BodySubscribers.ofInputStream();
+
   /** What was received, and the SHA-256 the server announced for it (null if none). */
   public record Download(Sha256.Copied received, String expectedSha256) {}
 
-  public static Download fetch(ApiClient api, String name, WritableByteChannel out, LongConsumer progress)
-      throws IOException, InterruptedException {
-    HttpResponse<InputStream> first = api.send(api.request(ApiClient.filePath(name) + "?direct=1").GET().build(),
-        HttpResponse.BodyHandlers.ofInputStream());
+  /**
+   * @param retrying where to say that the server is asked again while it is briefly unavailable (nothing has
+   *                 been written by then); null asks once (the bench counts every failure)
+   */
+  public static Download fetch(CliContext retrying, ApiClient api, String name, WritableByteChannel out,
+                               LongConsumer progress) throws Exception {
+    Retrying.Attempt<HttpResponse<InputStream>> ask =
+        () -> api.send(api.request(ApiClient.filePath(name) + "?direct=1").GET().build(), ERRORS_READ_WHOLE);
+    HttpResponse<InputStream> first = retrying == null ? ask.run()
+        : Retrying.call(retrying, "retrieve of " + name, ask, HttpResponse::statusCode);
     HashingWriter writer = new HashingWriter(out, progress);
     String expected;
     try (InputStream body = first.body()) {

@@ -317,6 +317,29 @@ class DepotCliHttpTest {
   }
 
   @Test
+  void aRetrieveIsAskedAgainWhileTheServerIsUnavailable() throws Exception {
+    byte[] content = "after the failover".getBytes(StandardCharsets.UTF_8);
+    java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestServer server = new TestServer((ex, req) -> {
+      if (asked.incrementAndGet() == 1) {
+        TestServer.json(ex, 503, UNAVAILABLE);
+      } else {
+        TestServer.send(ex, 200, Map.of("ETag", "\"" + Sha256.of(content) + "\""), content);
+      }
+    })) {
+      env.put("DEPOT_TOKEN", "t");
+      Path out = tmp.resolve("after.txt");
+
+      CliRunner.Result result = depot("retrieve", "after.txt", "-o", out.toString(), "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertEquals("depot: retrieve of after.txt: server unavailable (HTTP 503); trying again in 250 ms\n", result.err());
+      assertArrayEquals(content, Files.readAllBytes(out));
+      assertEquals(2, server.requests.size());
+    }
+  }
+
+  @Test
   void aBadRetryTimeIsAUsageError() {
     env.put("DEPOT_TOKEN", "t");
     env.put("DEPOT_RETRY_SECONDS", "soon");

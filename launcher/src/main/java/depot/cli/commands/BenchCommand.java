@@ -289,7 +289,7 @@ public final class BenchCommand extends CommandBase {
   private Callable<Long> retrieve(ApiClient api, String name) {
     return () -> {
       {
-        Downloader.Download download = Downloader.fetch(api, name, DISCARD, n -> { });
+        Downloader.Download download = Downloader.fetch(null, api, name, DISCARD, n -> { });
         Sha256.Copied copied = download.received();
         String announced = download.expectedSha256();
         if (announced == null) {

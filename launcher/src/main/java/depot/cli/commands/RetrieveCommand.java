@@ -73,7 +73,7 @@ public final class RetrieveCommand extends CommandBase {
 
   private Downloader.Download download(WritableByteChannel out) throws Exception {
     try (Progress progress = Progress.start("downloading", -1, ctx.interactive())) {
-      return Downloader.fetch(clientApi(), name, out, progress::update);
+      return Downloader.fetch(ctx, clientApi(), name, out, progress::update);
     }
   }
 
