@@ -191,7 +191,7 @@ public class CoordinatorVerticle extends VerticleBase {
       log.info("coordinator {} leads in term {}: {} files, {} clients (lamport {})", nodeId, newTerm,
           catalog.fileCount(), catalog.clients().size(), catalog.appliedLamport());
       keeper.wakeAll();
-      storageNodes.values().stream().filter(StorageNode::up).forEach(n -> keeper.reconcile(n.id()));
+      keeper.reconcile(storageNodes.values().stream().filter(StorageNode::up).map(StorageNode::id).toList());
     }).recover(err -> standBy().compose(v -> Future.failedFuture(err)));
   }
 
@@ -387,7 +387,7 @@ public class CoordinatorVerticle extends VerticleBase {
       }
       boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);
       if ("node.up".equals(type) && storage) {
-        refreshNodes().onComplete(v -> keeper.reconcile(id));
+        refreshNodes().onComplete(v -> keeper.reconcile(List.of(id)));
         return;
       }
     }
@@ -826,7 +826,7 @@ public class CoordinatorVerticle extends VerticleBase {
       keeper.wakeAll(); // the safety net behind the targeted wake-ups
     }
     if (housekeepingRounds % RECONCILE_EVERY_ROUNDS == 0) {
-      storageNodes.values().stream().filter(StorageNode::up).forEach(n -> keeper.reconcile(n.id()));
+      keeper.reconcile(storageNodes.values().stream().filter(StorageNode::up).map(StorageNode::id).toList());
     }
   }
 }

@@ -50,6 +50,9 @@ final class ReplicaKeeper {
   /** Copy commands waiting for their target's answer, by target: a target that goes down fails them at once. */
   private final Map<String, Set<Promise<JsonObject>>> copiesTo = new HashMap<>();
   private boolean scanScheduled;
+  /** A scan is walking the catalog; wake-ups meanwhile start another one when it ends. */
+  private boolean scanning;
+  private boolean wokenWhileScanning;
   /** Blobs to look at in the next scan; everything when {@link #fullScan} is set. */
   private Set<String> dirty = new java.util.LinkedHashSet<>();
   private boolean fullScan = true;
@@ -82,6 +85,10 @@ final class ReplicaKeeper {
   }
 
   private void wake() {
+    if (scanning) {
+      wokenWhileScanning = true;
+      return;
+    }
     if (!scanScheduled) {
       scanScheduled = true;
       vertx.runOnContext(v -> {
@@ -123,9 +130,9 @@ final class ReplicaKeeper {
     }
     Set<String> live = live();
     List<BlobEntry> needy = new ArrayList<>();
-    java.util.Collection<BlobEntry> candidates;
+    List<BlobEntry> candidates;
     if (fullScan) {
-      candidates = catalog.blobs();
+      candidates = new ArrayList<>(catalog.blobs());
     } else {
       candidates = new ArrayList<>();
       for (String id : dirty) {
@@ -137,28 +144,42 @@ final class ReplicaKeeper {
     }
     fullScan = false;
     dirty = new java.util.LinkedHashSet<>();
-    for (BlobEntry blob : candidates) {
-      if (blob.files.isEmpty()) {
-        continue;
+    scanning = true;
+    SlicedWalk.forEach(vertx, candidates, SlicedWalk.SLICE, blob -> look(blob, live, needy)).onComplete(walked -> {
+      scanning = false;
+      if (walked.failed()) {
+        log.error("repair scan failed", walked.cause());
       }
-      if (copying.contains(blob.blobId) || retryAt.getOrDefault(blob.blobId, 0L) > System.currentTimeMillis()) {
-        // Looked at again once the running copy ends or the retry delay is over.
-        continue;
+      needy.removeIf(blob -> catalog.blob(blob.blobId) != blob || copying.contains(blob.blobId));
+      needy.sort(Comparator.comparingInt((BlobEntry b) -> liveHolders(b, live).size())
+          .thenComparing(b -> -catalog.desiredReplicas(b)));
+      for (BlobEntry blob : needy) {
+        if (slots.full() || !copy(blob, live)) {
+          dirty.add(blob.blobId); // waits for a free repair slot: looked at again when a copy ends
+        }
       }
-      int desired = catalog.desiredReplicas(blob);
-      List<String> holders = liveHolders(blob, live);
-      if (holders.size() > desired) {
-        trim(blob, holders, desired);
-      } else if (holders.size() < desired && !holders.isEmpty()) {
-        needy.add(blob);
+      if (wokenWhileScanning) {
+        wokenWhileScanning = false;
+        wake();
       }
+    });
+  }
+
+  /** One blob of a scan: surplus copies are trimmed now; a blob short of copies joins {@code needy}. */
+  private void look(BlobEntry blob, Set<String> live, List<BlobEntry> needy) {
+    if (blob.files.isEmpty() || catalog.blob(blob.blobId) != blob) {
+      return; // no file uses it (any more)
     }
-    needy.sort(Comparator.comparingInt((BlobEntry b) -> liveHolders(b, live).size())
-        .thenComparing(b -> -catalog.desiredReplicas(b)));
-    for (BlobEntry blob : needy) {
-      if (slots.full() || !copy(blob, live)) {
-        dirty.add(blob.blobId); // waits for a free repair slot: looked at again when a copy ends
-      }
+    if (copying.contains(blob.blobId) || retryAt.getOrDefault(blob.blobId, 0L) > System.currentTimeMillis()) {
+      // Looked at again once the running copy ends or the retry delay is over.
+      return;
+    }
+    int desired = catalog.desiredReplicas(blob);
+    List<String> holders = liveHolders(blob, live);
+    if (holders.size() > desired) {
+      trim(blob, holders, desired);
+    } else if (holders.size() < desired && !holders.isEmpty()) {
+      needy.add(blob);
     }
   }
 
@@ -367,29 +388,43 @@ final class ReplicaKeeper {
    * again.
    *
    * <p>The two sides first compare {@link InventoryDigest}s; only the ids of the buckets that differ travel.
+   * One walk through the catalog serves every node asked about.
    */
-  void reconcile(String nodeId) {
-    // Listed before the inventory is asked for, so each was on the node's disk by then (a replica is listed
-    // only once stored): one missing from the answer is lost, not still on its way.
-    Set<String> listed = new HashSet<>();
-    for (BlobEntry blob : catalog.blobs()) {
-      if (blob.nodes.contains(nodeId)) {
-        listed.add(blob.blobId);
+  void reconcile(List<String> nodeIds) {
+    Map<String, InventoryDigest> expected = new HashMap<>();
+    nodeIds.forEach(id -> expected.put(id, new InventoryDigest()));
+    SlicedWalk.forEach(vertx, new ArrayList<>(catalog.blobs()), SlicedWalk.SLICE, blob -> {
+      for (String node : blob.nodes) {
+        InventoryDigest onNode = expected.get(node);
+        if (onNode != null) {
+          onNode.add(blob.blobId);
+        }
       }
-    }
-    InventoryDigest expected = InventoryDigest.of(listed);
+    }).onSuccess(v -> expected.forEach(this::reconcile));
+  }
+
+  private void reconcile(String nodeId, InventoryDigest expected) {
     vertx.eventBus().<JsonObject>request(Addresses.storageNode(nodeId), new JsonObject().put("action", "inventoryDigest"),
             new DeliveryOptions().setSendTimeout(30_000))
         .onSuccess(reply -> {
           List<Integer> differ = expected.bucketsDifferentFrom(InventoryDigest.decode(reply.body().getString("digest")));
-          if (differ.isEmpty()) {
-            return;
+          if (!differ.isEmpty()) {
+            compareBuckets(nodeId, new HashSet<>(differ));
           }
-          Set<Integer> buckets = new HashSet<>(differ);
-          listed.removeIf(blobId -> !buckets.contains(InventoryDigest.bucketOf(blobId)));
-          compareBuckets(nodeId, listed, new JsonArray(differ));
         })
         .onFailure(err -> log.debug("inventory digest of {} failed: {}", nodeId, err.getMessage()));
+  }
+
+  /** Lists what the catalog has on the node in {@code buckets}, then compares it with what the node has there. */
+  private void compareBuckets(String nodeId, Set<Integer> buckets) {
+    // Listed before the inventory is asked for, so each was on the node's disk by then (a replica is listed
+    // only once stored): one missing from the answer is lost, not still on its way.
+    Set<String> listed = new HashSet<>();
+    SlicedWalk.forEach(vertx, new ArrayList<>(catalog.blobs()), SlicedWalk.SLICE, blob -> {
+      if (blob.nodes.contains(nodeId) && buckets.contains(InventoryDigest.bucketOf(blob.blobId))) {
+        listed.add(blob.blobId);
+      }
+    }).onSuccess(v -> compareBuckets(nodeId, listed, new JsonArray(List.copyOf(new java.util.TreeSet<>(buckets)))));
   }
 
   /** The node's replicas in {@code buckets} against those of the catalog, {@code listed}. */
