@@ -191,7 +191,7 @@ public class CoordinatorVerticle extends VerticleBase {
       log.info("coordinator {} leads in term {}: {} files, {} clients (lamport {})", nodeId, newTerm,
           catalog.fileCount(), catalog.clients().size(), catalog.appliedLamport());
       keeper.wakeAll();
-      keeper.reconcile(storageNodes.values().stream().filter(StorageNode::up).map(StorageNode::id).toList());
+      reconcileLiveStorage();
     }).recover(err -> standBy().compose(v -> Future.failedFuture(err)));
   }
 
@@ -826,7 +826,11 @@ public class CoordinatorVerticle extends VerticleBase {
       keeper.wakeAll(); // the safety net behind the targeted wake-ups
     }
     if (housekeepingRounds % RECONCILE_EVERY_ROUNDS == 0) {
-      keeper.reconcile(storageNodes.values().stream().filter(StorageNode::up).map(StorageNode::id).toList());
+      reconcileLiveStorage();
     }
+  }
+
+  private void reconcileLiveStorage() {
+    keeper.reconcile(storageNodes.values().stream().filter(StorageNode::up).map(StorageNode::id).toList());
   }
 }

@@ -409,14 +409,15 @@ final class ReplicaKeeper {
         .onSuccess(reply -> {
           List<Integer> differ = expected.bucketsDifferentFrom(InventoryDigest.decode(reply.body().getString("digest")));
           if (!differ.isEmpty()) {
-            compareBuckets(nodeId, new HashSet<>(differ));
+            compareBuckets(nodeId, differ);
           }
         })
         .onFailure(err -> log.debug("inventory digest of {} failed: {}", nodeId, err.getMessage()));
   }
 
   /** Lists what the catalog has on the node in {@code buckets}, then compares it with what the node has there. */
-  private void compareBuckets(String nodeId, Set<Integer> buckets) {
+  private void compareBuckets(String nodeId, List<Integer> differ) {
+    Set<Integer> buckets = new HashSet<>(differ);
     // Listed before the inventory is asked for, so each was on the node's disk by then (a replica is listed
     // only once stored): one missing from the answer is lost, not still on its way.
     Set<String> listed = new HashSet<>();
@@ -424,7 +425,7 @@ final class ReplicaKeeper {
       if (blob.nodes.contains(nodeId) && buckets.contains(InventoryDigest.bucketOf(blob.blobId))) {
         listed.add(blob.blobId);
       }
-    }).onSuccess(v -> compareBuckets(nodeId, listed, new JsonArray(List.copyOf(new java.util.TreeSet<>(buckets)))));
+    }).onSuccess(v -> compareBuckets(nodeId, listed, new JsonArray(differ)));
   }
 
   /** The node's replicas in {@code buckets} against those of the catalog, {@code listed}. */

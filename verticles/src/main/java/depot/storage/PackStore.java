@@ -60,7 +60,6 @@ final class PackStore {
   private final Path dir;
   private final long rollBytes;
   private final Map<String, Location> index = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
   /** Per pack: its size on disk, and the bytes of the replicas in it that are still indexed. */
   private final Map<Integer, Long> packSizes = new ConcurrentHashMap<>();
   private final Map<Integer, Long> liveBytesByPack = new ConcurrentHashMap<>();
@@ -237,7 +236,8 @@ final class PackStore {
 
   /** Bytes of the replicas currently in the index (not the packs' size: deleted records still take space). */
   long bytesUsed() {
-    return liveBytes.get();
+    // A sum over the packs, a handful of 1 GiB files: cheap enough for every heartbeat.
+    return liveBytesByPack.values().stream().mapToLong(Long::longValue).sum();
   }
 
   private void indexPut(String blobId, Location loc) {
@@ -245,7 +245,6 @@ final class PackStore {
     if (old != null) {
       uncount(old);
     }
-    liveBytes.addAndGet(loc.size());
     liveBytesByPack.merge(loc.pack(), loc.size(), Long::sum);
   }
 
@@ -257,7 +256,6 @@ final class PackStore {
   }
 
   private void uncount(Location loc) {
-    liveBytes.addAndGet(-loc.size());
     liveBytesByPack.computeIfPresent(loc.pack(), (pack, bytes) -> bytes - loc.size());
   }
 

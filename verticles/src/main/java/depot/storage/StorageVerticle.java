@@ -412,18 +412,24 @@ public class StorageVerticle extends VerticleBase {
         wanted[bucket] = true;
       }
     }
-    return vertx.executeBlocking(() -> {
-      JsonArray blobs = new JsonArray();
-      for (String id : store.blobIds()) {
-        if (wanted[InventoryDigest.bucketOf(id)]) {
-          blobs.add(id);
-        }
+    return vertx.executeBlocking(() -> inBuckets(store.blobIds(), wanted), false).compose(blobs -> {
+      // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
+      // Taken after the listing, so every replica listed and stored lately is among them; only those in the
+      // buckets asked for (at a thousand deposits a second the whole list is 300,000 ids).
+      java.util.Set<String> recent = store.recentlyStored();
+      return vertx.executeBlocking(() -> inBuckets(recent, wanted), false)
+          .map(recentInBuckets -> new JsonObject().put("node", nodeId).put("blobIds", blobs).put("recent", recentInBuckets));
+    });
+  }
+
+  private static JsonArray inBuckets(java.util.Set<String> blobIds, boolean[] wanted) {
+    JsonArray in = new JsonArray();
+    for (String id : blobIds) {
+      if (wanted[InventoryDigest.bucketOf(id)]) {
+        in.add(id);
       }
-      return blobs;
-    }, false).map(blobs -> new JsonObject().put("node", nodeId).put("blobIds", blobs)
-        // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
-        // Taken after the listing, so every replica listed and stored lately is among them.
-        .put("recent", new JsonArray(new java.util.ArrayList<>(store.recentlyStored()))));
+    }
+    return in;
   }
 
   private Future<JsonObject> inventoryDigest() {
