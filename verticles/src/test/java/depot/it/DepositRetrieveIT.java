@@ -28,14 +28,21 @@ class DepositRetrieveIT extends ClusterTestBase {
     if (!Files.exists(blobs)) {
       return 0;
     }
-    try (Stream<Path> walk = Files.walk(blobs)) {
-      return walk.filter(p -> p.toString().endsWith(".meta")).filter(p -> {
-        try {
-          return new JsonObject(Files.readString(p)).getString("sha256").equals(sha256);
-        } catch (Exception e) {
-          return false;
+    for (int attempt = 1; ; attempt++) {
+      try (Stream<Path> walk = Files.walk(blobs)) {
+        return walk.filter(p -> p.toString().endsWith(".meta")).filter(p -> {
+          try {
+            return new JsonObject(Files.readString(p)).getString("sha256").equals(sha256);
+          } catch (Exception e) {
+            return false;
+          }
+        }).count();
+      } catch (java.io.UncheckedIOException e) {
+        // A replica deleted while the walk passed it (tests poll while deletions run): walk again.
+        if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 5) {
+          throw e;
         }
-      }).count();
+      }
     }
   }
 
