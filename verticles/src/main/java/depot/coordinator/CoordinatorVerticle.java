@@ -63,6 +63,7 @@ public class CoordinatorVerticle extends VerticleBase {
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
   private final Map<String, Upload> uploads = new HashMap<>();
+  private final SuspectNodes suspects;
   /**
    * Commits being journaled, by upload: the same commit sent again meanwhile (the gateway repeats requests
    * when a leader is elected) gets the same answer.
@@ -88,6 +89,8 @@ public class CoordinatorVerticle extends VerticleBase {
     this.config = config;
     this.nodeId = nodeId;
     this.rank = rank;
+    // Long enough for a dead node's record to expire, short enough that a live one is soon trusted again.
+    this.suspects = new SuspectNodes(2 * config.nodeExpiryMs());
   }
 
   /**
@@ -181,6 +184,7 @@ public class CoordinatorVerticle extends VerticleBase {
       consume(Addresses.COORDINATOR_FILE_DELETE, this::delete);
       consume(Addresses.COORDINATOR_FILE_REPLICAS, this::changeReplicas);
       consume(Addresses.COORDINATOR_REPLICA_CORRUPT, this::replicaCorrupt);
+      consume(Addresses.COORDINATOR_NODE_SUSPECT, this::nodeSuspect);
       consume(Addresses.COORDINATOR_STATS, this::stats);
       consume(Addresses.COORDINATOR_CLOCKS, req -> clocks.lastRound().getJsonArray("nodes").isEmpty()
           ? syncClocks() : Future.succeededFuture(clocks.lastRound()));
@@ -387,6 +391,7 @@ public class CoordinatorVerticle extends VerticleBase {
       }
       boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);
       if ("node.up".equals(type) && storage) {
+        suspects.clear(id);
         refreshNodes().onComplete(v -> keeper.reconcile(List.of(id)));
         return;
       }
@@ -541,7 +546,8 @@ public class CoordinatorVerticle extends VerticleBase {
   /** {@code exclude}: nodes the gateway could not reach although the directory still lists them as up. */
   private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas, Set<String> exclude) {
     int quorum = config.writeQuorum(replicas);
-    List<StorageNode> targets = Placement.choose(withUploadsInFlight(), replicas, size, exclude);
+    List<StorageNode> targets = Placement.chooseAvoiding(withUploadsInFlight(), replicas, quorum, size, exclude,
+        suspects.at(System.currentTimeMillis()));
     if (targets.size() < quorum) {
       long live = storageNodes.values().stream().filter(StorageNode::up).count();
       if (live >= quorum) {
@@ -641,6 +647,17 @@ public class CoordinatorVerticle extends VerticleBase {
         .put("owner", owner).put("name", name).put("size", record.getLong("size"))
         .put("version", record.getLong("version")).put("deduplicated", deduplicated));
     return record.put("deduplicated", deduplicated);
+  }
+
+  /** A node the data path just failed on: deposits avoid it while the directory still lists it as up. */
+  private Future<JsonObject> nodeSuspect(JsonObject req) {
+    String node = req.getString("node");
+    boolean known = node != null && storageNodes.containsKey(node);
+    if (known) {
+      log.warn("storage node {} suspected: {}", node, req.getString("reason"));
+      suspects.suspect(node, System.currentTimeMillis());
+    }
+    return Future.succeededFuture(new JsonObject().put("suspected", known));
   }
 
   private Future<JsonObject> abortDeposit(JsonObject req) {

@@ -24,6 +24,26 @@ public final class Placement {
     return choose(nodes, count, size, exclude, Set.of());
   }
 
+  /**
+   * Like {@link #choose(Collection, int, long, Set)}, leaving out the {@code suspects} unless the deposit could
+   * not reach its write {@code quorum} without them: then just enough of them go at the end of the pipeline,
+   * where a dead one costs its upstream node a refused connection, not the deposit.
+   */
+  static List<StorageNode> chooseAvoiding(Collection<StorageNode> nodes, int count, int quorum, long size,
+                                          Set<String> exclude, Set<String> suspects) {
+    Set<String> avoided = new HashSet<>(exclude);
+    avoided.addAll(suspects);
+    List<StorageNode> chosen = new ArrayList<>(choose(nodes, count, size, avoided));
+    if (chosen.size() < quorum) {
+      for (StorageNode n : choose(nodes, count, size, exclude)) {
+        if (chosen.size() < quorum && suspects.contains(n.id())) {
+          chosen.add(n);
+        }
+      }
+    }
+    return chosen;
+  }
+
   /** {@code hostsTaken}: hosts that already hold a replica (when adding copies). */
   static List<StorageNode> choose(Collection<StorageNode> nodes, int count, long size, Set<String> exclude,
                                   Set<String> hostsTaken) {

@@ -1,6 +1,7 @@
 package depot.gateway;
 
 import depot.protocol.DepotException;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -24,20 +25,33 @@ final class ApiResponses {
       resp.reset();
       return;
     }
-    if (!req.isEnded()) {
+    boolean unread = !req.isEnded();
+    if (unread) {
       // The client may still be sending a body we will not read: close instead of draining it.
       resp.putHeader(HttpHeaders.CONNECTION, "close");
     }
-    resp.setStatusCode(e.code().httpStatus())
+    closeIfUnread(req, unread, resp.setStatusCode(e.code().httpStatus())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(e.toJson().encode());
+        .end(e.toJson().encode()));
   }
 
   static void json(RoutingContext ctx, int status, JsonObject body) {
     HttpServerResponse resp = ctx.response();
-    if (!ctx.request().isEnded()) {
+    boolean unread = !ctx.request().isEnded();
+    if (unread) {
       resp.putHeader(HttpHeaders.CONNECTION, "close");
     }
-    resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+    closeIfUnread(ctx.request(), unread,
+        resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode()));
+  }
+
+  /**
+   * Vert.x closes a "Connection: close" exchange only once the request has ended too: a client that sends its
+   * whole body before it reads the answer (the CLI, curl) would wait for ever. Closed once the answer is out.
+   */
+  static void closeIfUnread(HttpServerRequest req, boolean unread, Future<Void> answered) {
+    if (unread) {
+      answered.onComplete(ar -> req.connection().close());
+    }
   }
 }

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -181,17 +182,18 @@ final class UploadHandler {
                 + uploadTickets.query(describe(u), allocation, System.currentTimeMillis());
             return Future.succeededFuture(new JsonObject().put(REDIRECT, link));
           }
+          String nodeId = head.getString("nodeId");
           return client.request(headRequest(u, allocation)).transform(opened -> {
             if (opened.succeeded()) {
-              return pipe(ctx, u, opened.result())
+              return pipe(ctx, u, opened.result(), err -> reportSuspect(nodeId, err))
                   .compose(result -> commit(u, allocation, result))
                   .recover(err -> {
-                    abort(allocation);
+                    DepositCommit.abort(vertx, allocation);
                     return Future.failedFuture(err);
                   });
             }
-            abort(allocation);
-            String nodeId = head.getString("nodeId");
+            DepositCommit.abort(vertx, allocation);
+            reportSuspect(nodeId, opened.cause());
             if (attempt + 1 >= PLACEMENT_ATTEMPTS) {
               return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
                   "storage node " + nodeId + " unreachable: " + opened.cause().getMessage()));
@@ -204,8 +206,10 @@ final class UploadHandler {
         });
   }
 
-  private void abort(JsonObject allocation) {
-    DepositCommit.abort(vertx, allocation);
+  /** The coordinator places the next deposits (the client's retry among them) elsewhere for a while. */
+  private void reportSuspect(String nodeId, Throwable err) {
+    vertx.eventBus().send(Addresses.COORDINATOR_NODE_SUSPECT, new JsonObject().put("node", nodeId)
+        .put("reason", "the gateway lost its connection to it: " + err.getMessage()));
   }
 
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
@@ -217,6 +221,7 @@ final class UploadHandler {
         .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(u.size))
         .putHeader(Headers.PIPELINE, PipelineHop.format(rest))
         .putHeader(Headers.CLUSTER_SECRET, config.clusterSecret())
+        .putHeader(Headers.WRITE_QUORUM, String.valueOf(allocation.getInteger("writeQuorum")))
         .setIdleTimeout(60_000);
     if (u.sha256 != null) {
       // The head hashes the content; the replicas after it take this value once their chunks match the head's.
@@ -225,15 +230,19 @@ final class UploadHandler {
     return options;
   }
 
-  /** Streams the body to the head of the pipeline with backpressure; completes with the nodes' report. */
-  private Future<JsonObject> pipe(RoutingContext ctx, Upload u, HttpClientRequest storage) {
+  /**
+   * Streams the body to the head of the pipeline with backpressure; completes with the nodes' report.
+   * {@code headBroke} is told if the connection to the head failed (as opposed to the head answering an error).
+   */
+  private Future<JsonObject> pipe(RoutingContext ctx, Upload u, HttpClientRequest storage,
+                                  Consumer<Throwable> headBroke) {
     HttpServerRequest req = ctx.request();
     Promise<JsonObject> done = Promise.promise();
     if (ctx.get(CLIENT_GONE) != null) {
       storage.reset();
       return Future.failedFuture(new DepotException(ErrorCode.SIZE_MISMATCH, "the client went away before sending the body"));
     }
-    relay(req, storage, done);
+    relay(req, storage, done, headBroke);
     if (u.expectContinue) {
       ctx.response().writeContinue();
     }
@@ -241,9 +250,17 @@ final class UploadHandler {
     return done.future();
   }
 
-  private void relay(HttpServerRequest req, HttpClientRequest storage, Promise<JsonObject> done) {
-    storage.exceptionHandler(err -> done.tryFail(new DepotException(ErrorCode.UNAVAILABLE,
-        "storage pipeline failed: " + err.getMessage())));
+  private void relay(HttpServerRequest req, HttpClientRequest storage, Promise<JsonObject> done,
+                     Consumer<Throwable> headBroke) {
+    // A head that answered (an early 503 from a lost quorum, say) and then closed is not a broken node.
+    boolean[] answered = {false};
+    storage.response().onSuccess(resp -> answered[0] = true);
+    storage.exceptionHandler(err -> {
+      if (done.tryFail(new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage()))
+          && !answered[0]) {
+        headBroke.accept(err);
+      }
+    });
     storage.response()
         .compose(resp -> resp.body().map(body -> {
           if (resp.statusCode() != 201) {
@@ -254,8 +271,14 @@ final class UploadHandler {
         }))
         .onSuccess(done::tryComplete)
         // A node of the pipeline that dies mid-stream closes the connection: the deposit is unavailable, not broken.
-        .onFailure(err -> done.tryFail(err instanceof DepotException ? err
-            : new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage())));
+        .onFailure(err -> {
+          if (err instanceof DepotException) {
+            done.tryFail(err);
+          } else if (done.tryFail(new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage()))
+              && !answered[0]) {
+            headBroke.accept(err);
+          }
+        });
     req.handler(buf -> {
       storage.write(buf);
       if (storage.writeQueueFull()) {
@@ -265,9 +288,10 @@ final class UploadHandler {
     });
     req.endHandler(v -> storage.end());
     req.exceptionHandler(err -> {
-      // The client went away mid-body: make the storage nodes throw their partial copies away.
-      storage.reset();
+      // The client went away mid-body: make the storage nodes throw their partial copies away. Failed first,
+      // so the reset's own error is not taken for a broken storage node.
       done.tryFail(new DepotException(ErrorCode.SIZE_MISMATCH, "upload ended before Content-Length bytes arrived"));
+      storage.reset();
     });
   }
 

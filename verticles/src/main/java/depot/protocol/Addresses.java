@@ -29,6 +29,8 @@ public final class Addresses {
   public static final String COORDINATOR_FILE_DELETE = "depot.coordinator.file.delete";
   public static final String COORDINATOR_FILE_REPLICAS = "depot.coordinator.file.replicas";
   public static final String COORDINATOR_REPLICA_CORRUPT = "depot.coordinator.replica.corrupt";
+  /** Sent by a gateway or storage node that could not reach a storage node, or lost it mid-stream. */
+  public static final String COORDINATOR_NODE_SUSPECT = "depot.coordinator.node.suspect";
   public static final String COORDINATOR_STATS = "depot.coordinator.stats";
   /** The last Berkeley clock-synchronisation round: offsets and corrections per node. */
   public static final String COORDINATOR_CLOCKS = "depot.coordinator.clocks";

@@ -18,4 +18,9 @@ public final class Headers {
    * chunk by chunk, so the receiver need not hash the whole content when its SHA-256 is announced.
    */
   public static final String UPSTREAM = "X-Depot-Upstream";
+  /**
+   * To the head of a deposit's pipeline: how many replicas must be written for the deposit to count. A head
+   * that loses its next hop, and with it every copy after, fails at once if its own copy alone is too few.
+   */
+  public static final String WRITE_QUORUM = "X-Depot-Write-Quorum";
 }

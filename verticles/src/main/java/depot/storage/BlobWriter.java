@@ -1,5 +1,6 @@
 package depot.storage;
 
+import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
@@ -67,19 +68,21 @@ public final class BlobWriter {
    * "failed": [{"node","error"}]}}.
    */
   public Future<JsonObject> write(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream) {
-    return write(source, blobId, size, downstream, null, false);
+    return write(source, blobId, size, downstream, null, false, 0);
   }
 
   /**
    * Like {@link #write(ReadStream, String, long, List)}, passing on the SHA-256 the client announced. A copy
    * written {@code forUpstream} (the previous node of a pipeline, which compares chunk checksums) takes an
    * announced SHA-256 as its own instead of hashing the content again: one whole hash per deposit, at the
-   * head, however many replicas follow it.
+   * head, however many replicas follow it. A head given the deposit's {@code writeQuorum} fails as soon as
+   * its next hop is lost if its own copy alone would be too few, rather than after taking the whole body.
    */
   public Future<JsonObject> write(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream,
-                                  String announcedSha256, boolean forUpstream) {
+                                  String announcedSha256, boolean forUpstream, int writeQuorum) {
     boolean hashWhole = announcedSha256 == null || !forUpstream;
-    return new Transfer(source, blobId, size, downstream, sinkFor(blobId, size), announcedSha256, hashWhole).run();
+    return new Transfer(source, blobId, size, downstream, sinkFor(blobId, size), announcedSha256, hashWhole,
+        writeQuorum).run();
   }
 
   /** Small replicas go to a pack; large ones to their own file, with O_DIRECT while buffers for it are free. */
@@ -121,6 +124,7 @@ public final class BlobWriter {
     private final List<PipelineHop> downstream;
     private final ReplicaSink sink;
     private final String announcedSha256;
+    private final int writeQuorum;
     private final StreamDigest digest;
     private final Promise<JsonObject> done = Promise.promise();
     private final JsonArray failed = new JsonArray();
@@ -132,10 +136,13 @@ public final class BlobWriter {
     private boolean paused = true;
     private boolean finished;
     private long received;
+    /** Set when the next hop is lost and this copy alone cannot make the write quorum. */
+    private DepotException quorumLost;
 
     Transfer(ReadStream<Buffer> source, String blobId, long size, List<PipelineHop> downstream, ReplicaSink sink,
-             String announcedSha256, boolean hashWhole) {
+             String announcedSha256, boolean hashWhole, int writeQuorum) {
       this.announcedSha256 = announcedSha256;
+      this.writeQuorum = writeQuorum;
       this.digest = new StreamDigest(chunkSize, hashWhole);
       this.source = source;
       this.blobId = blobId;
@@ -171,6 +178,10 @@ public final class BlobWriter {
           return;
         }
         down = forwarded.result();
+        if (quorumLost != null) {
+          fail(quorumLost);
+          return;
+        }
         start();
       });
       return done.future();
@@ -242,12 +253,24 @@ public final class BlobWriter {
       String hop = downstream.get(0).nodeId();
       log.warn("pipeline hop {} failed for blob {}: {}", hop, blobId, err.getMessage());
       failed.add(new JsonObject().put("node", hop).put("error", String.valueOf(err.getMessage())));
+      vertx.eventBus().send(Addresses.COORDINATOR_NODE_SUSPECT, new JsonObject().put("node", hop)
+          .put("reason", "pipeline hop from " + nodeId + " failed: " + err.getMessage()));
       boolean wasAlive = downAlive;
       downAlive = false;
       if (wasAlive && down != null) {
         down.reset();
       }
       downstreamStored.tryComplete(new JsonArray());
+      if (writeQuorum > 1 && !finished) {
+        // Every copy after this node went with its next hop: the deposit cannot count, so the client hears at
+        // once (and its retry is placed without the lost node) instead of after sending the whole body.
+        quorumLost = new DepotException(ErrorCode.UNAVAILABLE, "pipeline hop " + hop + " failed (" + err.getMessage()
+            + "); this node's copy alone is fewer than the " + writeQuorum + " replicas required");
+        if (started) {
+          fail(quorumLost);
+        }
+        return;
+      }
       maybeResume();
     }
 
@@ -297,6 +320,8 @@ public final class BlobWriter {
         return;
       }
       finished = true;
+      // Settled first: the next hop's error on the reset below is this node's doing, not a failed hop.
+      downstreamStored.tryComplete(new JsonArray());
       if (down != null && downAlive) {
         downAlive = false;
         down.reset();

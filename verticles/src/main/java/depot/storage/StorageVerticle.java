@@ -155,6 +155,7 @@ public class StorageVerticle extends VerticleBase {
     String blobId = ctx.pathParam("blobId");
     long size;
     List<PipelineHop> downstream;
+    int writeQuorum;
     String announcedSha256 = req.getHeader(Headers.SHA256);
     try {
       if (announcedSha256 != null && !SHA256_HEX.matcher(announcedSha256).matches()) {
@@ -167,6 +168,7 @@ public class StorageVerticle extends VerticleBase {
       }
       size = Long.parseLong(length);
       downstream = PipelineHop.parse(req.getHeader(Headers.PIPELINE));
+      writeQuorum = writeQuorum(req.getHeader(Headers.WRITE_QUORUM));
     } catch (NumberFormatException e) {
       fail(req.response(), DepotException.badRequest("malformed Content-Length"));
       return;
@@ -174,12 +176,13 @@ public class StorageVerticle extends VerticleBase {
       fail(req.response(), e);
       return;
     }
-    writer.write(req, blobId, size, downstream, announcedSha256, req.getHeader(Headers.UPSTREAM) != null)
+    writer.write(req, blobId, size, downstream, announcedSha256, req.getHeader(Headers.UPSTREAM) != null, writeQuorum)
         .onSuccess(result -> req.response().setStatusCode(201)
             .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(result.encode()))
         .onFailure(err -> {
           if (!req.isEnded()) {
-            // The sender is still streaming: drop the connection rather than drain the rest.
+            // The sender (a gateway or a storage node, which read an early answer) stops on it; the
+            // connection is not reused.
             req.response().putHeader(HttpHeaders.CONNECTION, "close");
           }
           fail(req.response(), DepotException.from(err));
@@ -209,15 +212,15 @@ public class StorageVerticle extends VerticleBase {
             "Content-Length must be the announced size, " + deposit.getLong("size") + " bytes");
       }
     } catch (DepotException e) {
-      req.response().putHeader(HttpHeaders.CONNECTION, "close");
-      fail(req.response(), e);
+      failUnread(req, e);
       return;
     }
     List<PipelineHop> downstream = PipelineHop.after(allocation.getJsonArray("pipeline"));
     if ("100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
       req.response().writeContinue();
     }
-    writer.write(req, blobId, deposit.getLong("size"), downstream, deposit.getString("sha256"), false)
+    writer.write(req, blobId, deposit.getLong("size"), downstream, deposit.getString("sha256"), false,
+            allocation.getInteger("writeQuorum", 0))
         .compose(result -> DepositCommit.commit(leader, deposit, allocation, result))
         .onSuccess(record -> req.response().setStatusCode(201)
             .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
@@ -226,11 +229,24 @@ public class StorageVerticle extends VerticleBase {
             .end(record.encode()))
         .onFailure(err -> {
           DepositCommit.abort(vertx, allocation);
-          if (!req.isEnded()) {
-            req.response().putHeader(HttpHeaders.CONNECTION, "close");
-          }
-          fail(req.response(), DepotException.from(err));
+          failUnread(req, DepotException.from(err));
         });
+  }
+
+  /** {@link Headers#WRITE_QUORUM}: absent (0) on hops after the head and on repair copies. */
+  private static int writeQuorum(String header) {
+    if (header == null) {
+      return 0;
+    }
+    try {
+      int quorum = Integer.parseInt(header);
+      if (quorum >= 0) {
+        return quorum;
+      }
+    } catch (NumberFormatException e) {
+      // answered below
+    }
+    throw DepotException.badRequest(Headers.WRITE_QUORUM + " must be a whole number of replicas");
   }
 
   private static String pathSegment(String name) {
@@ -437,13 +453,26 @@ public class StorageVerticle extends VerticleBase {
         .put("digest", InventoryDigest.of(store.blobIds()).encode()), false);
   }
 
-  static void fail(HttpServerResponse resp, DepotException e) {
+  static Future<Void> fail(HttpServerResponse resp, DepotException e) {
     if (resp.headWritten()) {
-      resp.reset();
-      return;
+      return resp.reset();
     }
-    resp.setStatusCode(e.code().httpStatus())
+    return resp.setStatusCode(e.code().httpStatus())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(e.toJson().encode());
+  }
+
+  /**
+   * Answers a request whose body may still be coming, and closes its connection once the answer is out:
+   * the sender is not drained, and Vert.x would hold a "Connection: close" exchange open until the request
+   * ended, so a sender that reads the answer only after its whole body (the CLI, curl) would wait for ever.
+   */
+  private static void failUnread(HttpServerRequest req, DepotException e) {
+    if (req.isEnded()) {
+      fail(req.response(), e);
+      return;
+    }
+    req.response().putHeader(HttpHeaders.CONNECTION, "close");
+    fail(req.response(), e).onComplete(ar -> req.connection().close());
   }
 }

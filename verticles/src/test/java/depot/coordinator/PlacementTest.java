@@ -197,4 +197,39 @@ class PlacementTest {
     assertEquals(copy, nodes);
     assertEquals(Set.of("h9"), taken);
   }
+
+  @Test
+  void suspectNodesAreLeftOutWhileTheOthersMakeTheQuorum() {
+    List<StorageNode> nodes = List.of(node("a", "h1", GB), node("b", "h2", GB), node("c", "h3", GB), node("d", "h4", GB));
+    List<String> chosen = ids(Placement.chooseAvoiding(nodes, 3, 2, 1, Set.of(), Set.of("b")));
+    assertEquals(3, chosen.size());
+    assertFalse(chosen.contains("b"), "the suspect is avoided while three others are there: " + chosen);
+
+    List<String> short1 = ids(Placement.chooseAvoiding(nodes, 3, 2, 1, Set.of(), Set.of("a", "b")));
+    assertEquals(Set.of("c", "d"), Set.copyOf(short1), "two unsuspected nodes make the quorum, no suspect added");
+  }
+
+  @Test
+  void suspectNodesFillInOnlyUpToTheQuorumAndGoLast() {
+    List<StorageNode> nodes = List.of(node("a", "h1", GB), node("b", "h2", GB), node("c", "h3", GB));
+    List<String> chosen = ids(Placement.chooseAvoiding(nodes, 3, 2, 1, Set.of(), Set.of("a", "b")));
+    assertEquals(2, chosen.size());
+    assertEquals("c", chosen.get(0), "the unsuspected node heads the pipeline: " + chosen);
+
+    assertEquals(List.of("c"), ids(Placement.chooseAvoiding(nodes, 3, 2, 1, Set.of("a", "b"), Set.of("a", "b"))),
+        "an excluded node stays out even to make the quorum");
+  }
+
+  @Test
+  void aSuspicionLastsItsHoldTimeOrUntilTheNodeIsCleared() {
+    SuspectNodes suspects = new SuspectNodes(8_000);
+    suspects.suspect("a", 1_000);
+    suspects.suspect("b", 2_000);
+    assertEquals(Set.of("a", "b"), suspects.at(8_999));
+    assertEquals(Set.of("b"), suspects.at(9_000));
+    suspects.clear("b");
+    assertEquals(Set.of(), suspects.at(9_000));
+    suspects.suspect("a", 20_000);
+    assertEquals(Set.of("a"), suspects.at(27_999));
+  }
 }

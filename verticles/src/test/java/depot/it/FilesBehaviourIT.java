@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -221,6 +222,37 @@ class FilesBehaviourIT extends ClusterTestBase {
     assertEquals(0, new JsonObject(api.get(token, "/api/v1/files").body()).getJsonArray("files").size());
     assertEquals(before, replicaFiles(), "no replica was left behind by refused deposits");
     assertEquals(0, tempFiles(), "no half-written temp file stays");
+  }
+
+  /**
+   * A deposit refused before its body is read is answered at once and the connection closed: a sender that
+   * writes its whole body before reading (the CLI does) gets an error instead of waiting on a full socket.
+   */
+  @Test
+  void aDepositRefusedBeforeItsBodyIsAnsweredAndTheConnectionClosed() throws Exception {
+    String token = api.register("early-" + System.nanoTime()).getString("token");
+    URI uri = URI.create(cluster.baseUrl());
+    try (Socket s = new Socket(uri.getHost(), uri.getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("PUT /api/v1/files/big.bin?replicas=99 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token
+          + "\r\nContent-Length: " + (256L << 20) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[1 << 20]); // 1 MiB of the 256 MiB announced
+      out.flush();
+      InputStream in = s.getInputStream();
+      ByteArrayOutputStream answer = new ByteArrayOutputStream();
+      byte[] buf = new byte[4096];
+      try {
+        for (int n; (n = in.read(buf)) >= 0; ) {
+          answer.write(buf, 0, n);
+        }
+      } catch (java.net.SocketException reset) {
+        // closed with the body unread: a reset after the answer is as good as an end of stream
+      }
+      String text = answer.toString(StandardCharsets.ISO_8859_1);
+      assertTrue(text.startsWith("HTTP/1.1 400"), text);
+      assertTrue(text.contains("too_many_replicas"), text);
+    }
   }
 
   @Test
