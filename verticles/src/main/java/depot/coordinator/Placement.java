@@ -27,7 +27,8 @@ public final class Placement {
   /**
    * Like {@link #choose(Collection, int, long, Set)}, leaving out the {@code suspects} unless the deposit could
    * not reach its write {@code quorum} without them: then just enough of them go at the end of the pipeline,
-   * where a dead one costs its upstream node a refused connection, not the deposit.
+   * behind every node not suspected (the deposit then stands or falls with them; without them it could not
+   * be made at all).
    */
   static List<StorageNode> chooseAvoiding(Collection<StorageNode> nodes, int count, int quorum, long size,
                                           Set<String> exclude, Set<String> suspects) {

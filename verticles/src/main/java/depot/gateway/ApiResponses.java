@@ -49,7 +49,7 @@ final class ApiResponses {
    * Vert.x closes a "Connection: close" exchange only once the request has ended too: a client that sends its
    * whole body before it reads the answer (the CLI, curl) would wait for ever. Closed once the answer is out.
    */
-  static void closeIfUnread(HttpServerRequest req, boolean unread, Future<Void> answered) {
+  private static void closeIfUnread(HttpServerRequest req, boolean unread, Future<Void> answered) {
     if (unread) {
       answered.onComplete(ar -> req.connection().close());
     }
