@@ -1,7 +1,7 @@
 package depot.gateway;
 
 import depot.protocol.DepotException;
-import io.vertx.core.Future;
+import depot.protocol.UnreadBody;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -25,33 +25,13 @@ final class ApiResponses {
       resp.reset();
       return;
     }
-    boolean unread = !req.isEnded();
-    if (unread) {
-      // The client may still be sending a body we will not read: close instead of draining it.
-      resp.putHeader(HttpHeaders.CONNECTION, "close");
-    }
-    closeIfUnread(req, unread, resp.setStatusCode(e.code().httpStatus())
+    UnreadBody.answer(req, r -> r.setStatusCode(e.code().httpStatus())
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .end(e.toJson().encode()));
   }
 
   static void json(RoutingContext ctx, int status, JsonObject body) {
-    HttpServerResponse resp = ctx.response();
-    boolean unread = !ctx.request().isEnded();
-    if (unread) {
-      resp.putHeader(HttpHeaders.CONNECTION, "close");
-    }
-    closeIfUnread(ctx.request(), unread,
-        resp.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode()));
-  }
-
-  /**
-   * Vert.x closes a "Connection: close" exchange only once the request has ended too: a client that sends its
-   * whole body before it reads the answer (the CLI, curl) would wait for ever. Closed once the answer is out.
-   */
-  private static void closeIfUnread(HttpServerRequest req, boolean unread, Future<Void> answered) {
-    if (unread) {
-      answered.onComplete(ar -> req.connection().close());
-    }
+    UnreadBody.answer(ctx.request(),
+        r -> r.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode()));
   }
 }

@@ -7,6 +7,7 @@ import depot.protocol.InventoryDigest;
 import depot.protocol.DataPathHttp;
 import depot.protocol.DepositCommit;
 import depot.protocol.LeaderRequests;
+import depot.protocol.UnreadBody;
 import depot.protocol.UploadTickets;
 import depot.protocol.SignedLinks;
 import depot.protocol.ErrorCode;
@@ -462,17 +463,8 @@ public class StorageVerticle extends VerticleBase {
         .end(e.toJson().encode());
   }
 
-  /**
-   * Answers a request whose body may still be coming, and closes its connection once the answer is out:
-   * the sender is not drained, and Vert.x would hold a "Connection: close" exchange open until the request
-   * ended, so a sender that reads the answer only after its whole body (the CLI, curl) would wait for ever.
-   */
+  /** A failure answered to a client that may still be sending its body ({@link UnreadBody}). */
   private static void failUnread(HttpServerRequest req, DepotException e) {
-    if (req.isEnded()) {
-      fail(req.response(), e);
-      return;
-    }
-    req.response().putHeader(HttpHeaders.CONNECTION, "close");
-    fail(req.response(), e).onComplete(ar -> req.connection().close());
+    UnreadBody.answer(req, resp -> fail(resp, e));
   }
 }
