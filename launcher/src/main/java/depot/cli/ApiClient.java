@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 /**
@@ -34,11 +36,15 @@ public final class ApiClient {
   public static final String NODES = "/api/v1/nodes";
   public static final String SHA256_HEADER = "X-Depot-Sha256";
   public static final String DEDUP_HEADER = "X-Depot-Dedup";
+  /** Storage nodes this client lost while sending them a body: its next deposits ask to go elsewhere. */
+  public static final String AVOID_HEADER = "X-Depot-Avoid";
   private static final int MAX_ERROR_BODY = 64 * 1024;
 
   private final HttpClient http;
   private final URI base;
   private final String token;
+  /** Base URLs of storage nodes a direct upload lost (this process's memory only: a node comes back). */
+  private final Set<String> lostNodes = ConcurrentHashMap.newKeySet();
 
   public ApiClient(HttpClient http, URI base, String token) {
     this.http = http;
@@ -127,28 +133,36 @@ public final class ApiClient {
     if (direct) {
       try {
         return put(path + (path.contains("?") ? "&" : "?") + "direct=1", headers, body);
-      } catch (ExpectContinueUpload.RedirectUnreachable e) {
-        // the storage node cannot be reached from here: through the gateway after all
+      } catch (ExpectContinueUpload.RedirectFailed e) {
+        lostNodes.add(e.node());
+        if (e instanceof ExpectContinueUpload.RedirectLost) {
+          // it died with the body half sent: the caller tries again, and that deposit goes elsewhere
+          throw new CliException(e.getMessage(), e);
+        }
+        // it cannot be reached from here: through the gateway after all, placed without it
       }
     }
     try {
       return put(path, headers, body);
-    } catch (ExpectContinueUpload.RedirectUnreachable e) {
+    } catch (ExpectContinueUpload.RedirectFailed e) {
       throw new CliException("request to " + base + " failed: " + e.getMessage(), e);
     }
   }
 
   private ExpectContinueUpload.Response put(String path, Map<String, String> headers, UploadBody body)
-      throws ExpectContinueUpload.RedirectUnreachable {
+      throws ExpectContinueUpload.RedirectFailed {
     Map<String, String> all = new LinkedHashMap<>();
     if (token != null) {
       all.put("Authorization", "Bearer " + token);
     }
     all.put("User-Agent", "depot-cli");
+    if (!lostNodes.isEmpty()) {
+      all.put(AVOID_HEADER, String.join(",", lostNodes));
+    }
     all.putAll(headers);
     try {
       return ExpectContinueUpload.put(URI.create(base + path), all, body, CONNECT_TIMEOUT);
-    } catch (ExpectContinueUpload.RedirectUnreachable e) {
+    } catch (ExpectContinueUpload.RedirectFailed e) {
       throw e; // the caller decides: fall back to the gateway, or report
     } catch (UnknownHostException e) {
       throw new CliException("cannot reach server " + base + ": unknown host", e);

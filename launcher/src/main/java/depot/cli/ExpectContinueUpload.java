@@ -65,10 +65,33 @@ public final class ExpectContinueUpload {
     return exchange(uri.resolve(first.header("Location").get()), forwarded, body, connectTimeout, true);
   }
 
-  /** The place a 307 pointed to could not be reached from here (a storage node behind NAT, say). */
-  public static final class RedirectUnreachable extends IOException {
+  /** The exchange with the place a 307 pointed to (the storage node heading the pipeline) failed. */
+  public abstract static class RedirectFailed extends IOException {
+    private final URI target;
+
+    RedirectFailed(URI target, String message, IOException cause) {
+      super(message, cause);
+      this.target = target;
+    }
+
+    /** Where the body was to go: {@code scheme://host:port} of the storage node. */
+    public String node() {
+      return target.getScheme() + "://" + target.getHost() + ":" + portOf(target);
+    }
+  }
+
+  /** The place a 307 pointed to could not be reached from here (a storage node behind NAT, or just killed). */
+  public static final class RedirectUnreachable extends RedirectFailed {
     RedirectUnreachable(URI target, IOException cause) {
-      super("cannot reach " + target.getHost() + ":" + target.getPort() + ": " + cause.getMessage(), cause);
+      super(target, "cannot reach " + target.getHost() + ":" + target.getPort() + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  /** The place a 307 pointed to was reached, then lost before it answered (it died during the upload). */
+  public static final class RedirectLost extends RedirectFailed {
+    RedirectLost(URI target, IOException cause) {
+      super(target, "lost storage node " + target.getHost() + ":" + target.getPort() + " during the upload: "
+          + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()), cause);
     }
   }
 
@@ -95,12 +118,18 @@ public final class ExpectContinueUpload {
         return sendBodyThenRead(body, socket, out, in);
       }
       return first; // final answer before the body: dedup hit, or a refusal
+    } catch (IOException e) {
+      throw redirected ? new RedirectLost(uri, e) : e;
     }
+  }
+
+  private static int portOf(URI uri) {
+    return uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
   }
 
   private static Socket connect(URI uri, Duration timeout) throws IOException {
     boolean tls = "https".equalsIgnoreCase(uri.getScheme());
-    int port = uri.getPort() != -1 ? uri.getPort() : tls ? 443 : 80;
+    int port = portOf(uri);
     // Plain TCP through a channel, so a file body can go by sendfile (UploadBody.ofFile).
     Socket socket = tls ? SSLSocketFactory.getDefault().createSocket() : SocketChannel.open().socket();
     try {

@@ -234,6 +234,15 @@ class ExpectContinueTest {
   private static final String RECORD = "{\"name\":\"r.bin\",\"size\":2097152,\"version\":1,\"desiredReplicas\":2,"
       + "\"liveReplicas\":2,\"nodes\":[\"s1\",\"s2\"]}";
 
+  /** Says "100 Continue", takes {@code length} bytes of body and answers 201 with {@link #RECORD}; returns the body. */
+  private static byte[] takeBody(InputStream in, OutputStream out, int length) throws IOException {
+    out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    byte[] body = in.readNBytes(length);
+    answer(out, "HTTP/1.1 201 Created", "Content-Type: application/json\r\n", RECORD);
+    return body;
+  }
+
   @Test
   void aRedirectSendsTheBodyToTheStorageNodeAndNotTheToken() throws Exception {
     byte[] content = new byte[2 * 1024 * 1024];
@@ -243,11 +252,7 @@ class ExpectContinueTest {
       assertTrue(head.startsWith("PUT /direct/v1/uploads/b1?t=abc&sig=def HTTP/1.1\r\n"), head);
       assertTrue(head.contains("\r\nExpect: 100-continue\r\n"), head);
       assertFalse(head.contains("Authorization"), "a signed link needs no token: " + head);
-      out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      byte[] body = in.readNBytes(content.length);
-      answer(out, "HTTP/1.1 201 Created", "Content-Type: application/json\r\n", RECORD);
-      return body;
+      return takeBody(in, out, content.length);
     }); RawServer gateway = new RawServer((head, in, out, socket) -> {
       assertTrue(head.startsWith("PUT /api/v1/files/r.bin?direct=1 HTTP/1.1\r\n"), head);
       answer(out, "HTTP/1.1 307 Temporary Redirect",
@@ -279,16 +284,50 @@ class ExpectContinueTest {
     }, (head, in, out, socket) -> {
       assertTrue(head.startsWith("PUT /api/v1/files/r.bin HTTP/1.1\r\n"), "asked again without direct=1: " + head);
       assertTrue(head.contains("\r\nAuthorization: Bearer t\r\n"), head);
-      out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-      byte[] body = in.readNBytes(content.length);
-      answer(out, "HTTP/1.1 201 Created", "Content-Type: application/json\r\n", RECORD);
-      return body;
+      assertTrue(head.contains("\r\nX-Depot-Avoid: http://127.0.0.1:" + closedPort + "\r\n"),
+          "placed again without the node it could not reach: " + head);
+      return takeBody(in, out, content.length);
     })) {
       CliRunner.Result result = deposit(file, gateway.url());
 
       assertEquals(0, result.code(), result.err());
       assertArrayEquals(content, (byte[]) gateway.result.get());
+    }
+  }
+
+  /**
+   * A storage node that dies while the body goes straight to it: the CLI tries again, and names the node it
+   * lost, so that the gateway places the new try elsewhere instead of on a node not yet known to be dead.
+   */
+  @Test
+  void aStorageNodeLostDuringTheUploadIsNamedWhenTheDepositIsTriedAgain() throws Exception {
+    byte[] content = new byte[16 * 1024 * 1024]; // far more than socket buffers hold
+    new Random(7).nextBytes(content);
+    Path file = Files.write(tmp.resolve("r.bin"), content);
+    try (RawServer dying = new RawServer((head, in, out, socket) -> {
+      out.write("HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      in.readNBytes(1 << 20);
+      socket.setSoLinger(true, 0); // a reset, as a killed process's socket gives
+      return null;
+    }); RawServer alive = new RawServer((head, in, out, socket) -> {
+      return takeBody(in, out, content.length);
+    }); RawServer gateway = new RawServer((head, in, out, socket) -> {
+      assertFalse(head.contains("X-Depot-Avoid"), "nothing lost yet: " + head);
+      answer(out, "HTTP/1.1 307 Temporary Redirect", "Location: " + dying.url() + "/direct/v1/uploads/b1?t=a\r\n", "");
+      return null;
+    }, (head, in, out, socket) -> {
+      answer(out, "HTTP/1.1 307 Temporary Redirect", "Location: " + alive.url() + "/direct/v1/uploads/b2?t=b\r\n", "");
+      return head;
+    })) {
+      CliRunner.Result result = deposit(file, gateway.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertTrue(result.err().contains("lost storage node 127.0.0.1:" + dying.listener.getLocalPort()), result.err());
+      String retry = (String) gateway.result.get();
+      assertTrue(retry.startsWith("PUT /api/v1/files/r.bin?direct=1 HTTP/1.1\r\n"), retry);
+      assertTrue(retry.contains("\r\nX-Depot-Avoid: " + dying.url() + "\r\n"), "the retry names the lost node: " + retry);
+      assertArrayEquals(content, (byte[]) alive.result.get());
     }
   }
 }

@@ -6,6 +6,7 @@ import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
+import depot.protocol.NodeUrls;
 import depot.protocol.Tokens;
 import depot.storage.BlobIds;
 import io.vertx.core.Future;
@@ -514,7 +515,34 @@ public class CoordinatorVerticle extends VerticleBase {
     }
     Set<String> exclude = new HashSet<>();
     req.getJsonArray("exclude", new JsonArray()).forEach(n -> exclude.add(String.valueOf(n)));
-    return allocate(client, name, size, replicas, exclude).map(allocation -> new JsonObject().put("allocation", allocation));
+    return allocate(client, name, size, replicas, exclude, nodesAt(req.getJsonArray("avoid", new JsonArray())))
+        .map(allocation -> new JsonObject().put("allocation", allocation));
+  }
+
+  /** The storage nodes registered at these base URLs (a client names them; the others name nothing here). */
+  private Set<String> nodesAt(JsonArray urls) {
+    if (urls.isEmpty()) {
+      return Set.of();
+    }
+    Set<String> origins = new HashSet<>();
+    for (Object url : urls) {
+      try {
+        origins.add(NodeUrls.origin(String.valueOf(url)));
+      } catch (IllegalArgumentException e) {
+        throw DepotException.badRequest("avoid: " + e.getMessage());
+      }
+    }
+    Set<String> ids = new HashSet<>();
+    for (StorageNode n : storageNodes.values()) {
+      try {
+        if (n.url() != null && origins.contains(NodeUrls.origin(n.url()))) {
+          ids.add(n.id());
+        }
+      } catch (IllegalArgumentException e) {
+        // a node registered with a URL no client could have been sent to
+      }
+    }
+    return ids;
   }
 
   /** Content this client already holds: a new name (or version) pointing at it, no bytes moved. */
@@ -543,11 +571,17 @@ public class CoordinatorVerticle extends VerticleBase {
     return storageNodes.values().stream().map(n -> n.withPlaced(pending.getOrDefault(n.id(), 0L))).toList();
   }
 
-  /** {@code exclude}: nodes the gateway could not reach although the directory still lists them as up. */
-  private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas, Set<String> exclude) {
+  /**
+   * @param exclude nodes the gateway could not reach although the directory still lists them as up
+   * @param avoid   nodes the client lost in an earlier try: like suspects, used only where the quorum needs them
+   *                (a client's word moves its own deposit, never anyone else's)
+   */
+  private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas, Set<String> exclude,
+                                      Set<String> avoid) {
     int quorum = config.writeQuorum(replicas);
-    List<StorageNode> targets = Placement.chooseAvoiding(withUploadsInFlight(), replicas, quorum, size, exclude,
-        suspects.at(System.currentTimeMillis()));
+    Set<String> doubted = new HashSet<>(suspects.at(System.currentTimeMillis()));
+    doubted.addAll(avoid);
+    List<StorageNode> targets = Placement.chooseAvoiding(withUploadsInFlight(), replicas, quorum, size, exclude, doubted);
     if (targets.size() < quorum) {
       long live = storageNodes.values().stream().filter(StorageNode::up).count();
       if (live >= quorum) {

@@ -8,6 +8,7 @@ import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.protocol.Headers;
+import depot.protocol.NodeUrls;
 import depot.protocol.UploadTickets;
 import depot.storage.PipelineHop;
 import io.vertx.core.Future;
@@ -42,6 +43,7 @@ final class UploadHandler {
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-fA-F]{64}");
   /** Marks the outcome of a direct deposit: not a record but the link to send the body to. */
   private static final String REDIRECT = "depot.upload.redirect";
+  private static final int MAX_AVOIDED = 16;
 
   private final Vertx vertx;
   private final DepotConfig config;
@@ -105,6 +107,8 @@ final class UploadHandler {
     long size;
     Integer replicas;
     String sha256;
+    /** Storage nodes (base URLs) the client lost in an earlier try ({@link Headers#AVOID}). */
+    List<String> avoid = List.of();
     /** Nodes found unreachable while placing this deposit. */
     final java.util.Set<String> excluded = new java.util.LinkedHashSet<>();
     boolean expectContinue;
@@ -140,11 +144,32 @@ final class UploadHandler {
       }
       u.sha256 = sha.toLowerCase(Locale.ROOT);
     }
+    u.avoid = avoided(req.getHeader(Headers.AVOID));
     String expect = req.getHeader(HttpHeaders.EXPECT);
     u.expectContinue = expect != null && expect.equalsIgnoreCase("100-continue");
     // Only a client that waits for "100 Continue" can be sent elsewhere before its body is on the way.
     u.direct = u.expectContinue && "1".equals(req.getParam("direct"));
     return u;
+  }
+
+  /** {@link Headers#AVOID}: a few node URLs, each checked here so a bad one is the client's error. */
+  private static List<String> avoided(String header) {
+    if (header == null || header.isBlank()) {
+      return List.of();
+    }
+    String[] urls = header.split(",");
+    if (urls.length > MAX_AVOIDED || header.length() > MAX_AVOIDED * 300) {
+      throw DepotException.badRequest(Headers.AVOID + " names at most " + MAX_AVOIDED + " storage nodes");
+    }
+    List<String> origins = new java.util.ArrayList<>();
+    for (String url : urls) {
+      try {
+        origins.add(NodeUrls.origin(url));
+      } catch (IllegalArgumentException e) {
+        throw DepotException.badRequest(Headers.AVOID + " must list storage node URLs: " + e.getMessage());
+      }
+    }
+    return origins;
   }
 
   private JsonObject describe(Upload u) {
@@ -154,6 +179,9 @@ final class UploadHandler {
     }
     if (u.sha256 != null) {
       body.put("sha256", u.sha256);
+    }
+    if (!u.avoid.isEmpty()) {
+      body.put("avoid", new JsonArray(u.avoid));
     }
     if (!u.excluded.isEmpty()) {
       body.put("exclude", new JsonArray(new java.util.ArrayList<>(u.excluded)));

@@ -23,4 +23,9 @@ public final class Headers {
    * that loses its next hop, and with it every copy after, fails at once if its own copy alone is too few.
    */
   public static final String WRITE_QUORUM = "X-Depot-Write-Quorum";
+  /**
+   * On a deposit: storage nodes (their base URLs, comma-separated) that this client lost in an earlier try,
+   * unreachable or cut off while it sent a body straight to them. Its deposit goes elsewhere when it can.
+   */
+  public static final String AVOID = "X-Depot-Avoid";
 }

@@ -172,4 +172,71 @@ class DirectUploadIT extends ClusterTestBase {
         .PUT(java.net.http.HttpRequest.BodyPublishers.ofByteArray(data)).build());
     assertEquals(201, put.statusCode(), "a client that sends its body at once is never redirected");
   }
+
+  /** The storage endpoint (base URL) of each storage node, as the directory lists it. */
+  private static Map<String, String> storageUrls() throws Exception {
+    Map<String, String> urls = new LinkedHashMap<>();
+    TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(depot.protocol.Addresses.DIRECTORY_NODES,
+        new JsonObject())).body().getJsonArray("nodes").forEach(o -> {
+          JsonObject n = (JsonObject) o;
+          String url = n.getJsonObject("endpoints", new JsonObject()).getString("storage");
+          if (url != null) {
+            urls.put(n.getString("id"), url);
+          }
+        });
+    return urls;
+  }
+
+  private static HttpResponse<String> depositAvoiding(String token, String name, String avoid, int replicas) throws Exception {
+    return api.send(api.req("/api/v1/files/" + Api.enc(name) + "?replicas=" + replicas, token)
+        .header("X-Depot-Avoid", avoid)
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofString("content of " + name)).build());
+  }
+
+  /**
+   * A client that lost a storage node in the middle of a direct upload (only it saw that) names the node when
+   * it tries again ({@code X-Depot-Avoid}): its deposits go elsewhere. Its word moves only its own deposits,
+   * and naming every node still leaves the deposit its write quorum.
+   */
+  @Test
+  void aClientsDepositGoesAroundTheNodesItLost() throws Exception {
+    String token = api.register("avoiding").getString("token");
+    Map<String, String> urls = storageUrls();
+    String lost = urls.get("storage-2");
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<String> put = depositAvoiding(token, "around-" + i, lost + "/", 2);
+      assertEquals(201, put.statusCode(), put.body());
+      assertTrue(!new JsonObject(put.body()).getJsonArray("nodes").contains("storage-2"), put.body());
+    }
+    // A direct upload too: the link does not lead to the node named.
+    byte[] data = DepositRetrieveIT.random(2 * 1024 * 1024, 15);
+    Answer redirect = put(URI.create(api.base + "/api/v1/files/around-direct?replicas=1&direct=1"),
+        Map.of("Authorization", "Bearer " + token, "X-Depot-Avoid", lost), data, data.length);
+    assertEquals(307, redirect.status(), redirect.body());
+    assertTrue(!redirect.headers().get("location").startsWith(lost + "/"), redirect.headers().get("location"));
+
+    String other = api.register("trusting").getString("token");
+    boolean usedByOthers = false;
+    for (int i = 0; i < 6; i++) {
+      HttpResponse<String> put = api.deposit(other, "plain-" + i, ("plain " + i).getBytes(StandardCharsets.UTF_8), 2, null);
+      assertEquals(201, put.statusCode(), put.body());
+      usedByOthers |= new JsonObject(put.body()).getJsonArray("nodes").contains("storage-2");
+    }
+    assertTrue(usedByOthers, "another client's deposits still go to the node the first one named");
+
+    HttpResponse<String> all = depositAvoiding(token, "everything-lost", String.join(",", urls.values()), 3);
+    assertEquals(201, all.statusCode(), all.body());
+    assertTrue(new JsonObject(all.body()).getJsonArray("nodes").size() >= 2, all.body());
+  }
+
+  @Test
+  void aMalformedAvoidHeaderIsRefusedAndStoresNothing() throws Exception {
+    String token = api.register("avoid-garbage").getString("token");
+    for (String bad : new String[] {"file:///etc/passwd", "not a url", "http://", "x,".repeat(40)}) {
+      HttpResponse<String> put = depositAvoiding(token, "garbage", bad, 2);
+      assertEquals(400, put.statusCode(), bad + ": " + put.body());
+      assertTrue(put.body().contains("X-Depot-Avoid"), put.body());
+    }
+    assertEquals(false, listed(token, "garbage"));
+  }
 }
