@@ -310,9 +310,8 @@ class ExpectContinueTest {
       in.readNBytes(1 << 20);
       socket.setSoLinger(true, 0); // a reset, as a killed process's socket gives
       return null;
-    }); RawServer alive = new RawServer((head, in, out, socket) -> {
-      return takeBody(in, out, content.length);
-    }); RawServer gateway = new RawServer((head, in, out, socket) -> {
+    }); RawServer alive = new RawServer((head, in, out, socket) -> takeBody(in, out, content.length));
+    RawServer gateway = new RawServer((head, in, out, socket) -> {
       assertFalse(head.contains("X-Depot-Avoid"), "nothing lost yet: " + head);
       answer(out, "HTTP/1.1 307 Temporary Redirect", "Location: " + dying.url() + "/direct/v1/uploads/b1?t=a\r\n", "");
       return null;
