@@ -38,6 +38,8 @@ public final class ApiClient {
   public static final String DEDUP_HEADER = "X-Depot-Dedup";
   /** Storage nodes this client lost while sending them a body: its next deposits ask to go elsewhere. */
   public static final String AVOID_HEADER = "X-Depot-Avoid";
+  /** On a registration: the same key on every try registers one client. */
+  public static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
   private static final int MAX_ERROR_BODY = 64 * 1024;
 
   private final HttpClient http;

@@ -74,6 +74,30 @@ class DepotCliHttpTest {
     }
   }
 
+  /** A registration whose answer did not come is sent again with the same key: one client, not two. */
+  @Test
+  void aLoginIsSentAgainWithTheSameKeyWhileTheServerIsUnavailable() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger posts = new java.util.concurrent.atomic.AtomicInteger();
+    try (TestServer server = new TestServer((ex, req) -> {
+      if (posts.incrementAndGet() == 1) {
+        TestServer.json(ex, 503, UNAVAILABLE);
+      } else {
+        TestServer.json(ex, 201, "{\"clientId\":\"c-43\",\"token\":\"tok-43\"}");
+      }
+    })) {
+      env.put("DEPOT_RETRY_SECONDS", "2");
+      CliRunner.Result result = depot("login", "--nickname", "bob", "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertEquals("Logged in as bob (client id c-43)\n", result.out());
+      assertEquals("depot: login: server unavailable (HTTP 503); trying again in 250 ms\n", result.err());
+      assertEquals(2, server.requests.size());
+      String key = server.requests.get(0).header("Idempotency-Key");
+      assertTrue(key != null && key.length() >= 16, "a key the server accepts: " + key);
+      assertEquals(key, server.requests.get(1).header("Idempotency-Key"), "the same key on the second try");
+    }
+  }
+
   @Test
   void reconnectChecksTheTokenFirst() throws Exception {
     try (TestServer server = new TestServer((ex, req) -> {

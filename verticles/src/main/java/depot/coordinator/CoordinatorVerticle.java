@@ -434,13 +434,15 @@ public class CoordinatorVerticle extends VerticleBase {
       if (!known.tokenHash().equals(tokenHash)) {
         throw new DepotException(ErrorCode.CONFLICT, "client id " + clientId + " is taken");
       }
-      return Future.succeededFuture(new JsonObject().put("clientId", clientId).put("nickname", known.nickname()));
+      return Future.succeededFuture(new JsonObject().put("clientId", clientId).put("nickname", known.nickname())
+          .put("createdAt", known.createdAt()));
     }
+    String at = Instant.now().toString();
     JsonObject op = new JsonObject().put("op", Catalog.OP_CLIENT_ADD).put("clientId", clientId)
-        .put("nickname", nickname.trim()).put("tokenHash", tokenHash).put("at", Instant.now().toString());
+        .put("nickname", nickname.trim()).put("tokenHash", tokenHash).put("at", at);
     return commit(op).map(v -> {
       log.info("client {} registered as '{}'", clientId, nickname);
-      return new JsonObject().put("clientId", clientId).put("nickname", nickname.trim());
+      return new JsonObject().put("clientId", clientId).put("nickname", nickname.trim()).put("createdAt", at);
     });
   }
 

@@ -31,7 +31,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.UUID;
+import java.time.Instant;
 
 /**
  * The public HTTP API ({@code /api/v1}), health, metrics and the dashboard's static files. Control goes
@@ -46,6 +46,8 @@ public class GatewayVerticle extends VerticleBase {
   private final String metricsRegistry;
   private HttpServer server;
   private HttpClient storageClient;
+  /** The cluster's HMAC key: signed links, and the credentials an Idempotency-Key stands for. */
+  private SignedLinks links;
   private Authenticator auth;
   private LeaderRequests leader;
   /** Watch the elections (without standing) to tell who leads. */
@@ -102,6 +104,7 @@ public class GatewayVerticle extends VerticleBase {
     return Future.all(coordinators.start(), directories.start())
         .compose(v -> SignedLinks.load(vertx, config.clusterSecret()))
         .onSuccess(links -> {
+          this.links = links;
           downloads = new DownloadHandler(config, storageClient, links);
           uploads = new UploadHandler(vertx, config, storageClient, auth, leader, new UploadTickets(links));
         })
@@ -152,14 +155,36 @@ public class GatewayVerticle extends VerticleBase {
       ApiResponses.fail(ctx, DepotException.badRequest("expected a JSON body {\"nickname\": \"...\"}"));
       return;
     }
-    // Chosen here, once per request: the coordinator hears the same registration however often it is sent
-    // while leadership moves, and only the token's hash leaves this node.
-    String token = Tokens.newToken();
-    JsonObject registration = new JsonObject().put("nickname", body.getValue("nickname") instanceof String s ? s : null)
-        .put("clientId", UUID.randomUUID().toString()).put("tokenHash", Tokens.hash(token));
+    // Chosen here, once per request (or once per Idempotency-Key): the coordinator hears the same
+    // registration however often it is sent while leadership moves, and only the token's hash leaves this node.
+    String key = ctx.request().getHeader(ClientCredentials.IDEMPOTENCY_KEY);
+    ClientCredentials.Issued issued;
+    try {
+      issued = key == null ? ClientCredentials.fresh() : ClientCredentials.forKey(links, key);
+    } catch (DepotException e) {
+      ApiResponses.fail(ctx, e);
+      return;
+    }
+    String nickname = body.getValue("nickname") instanceof String s ? s : null;
+    JsonObject registration = new JsonObject().put("nickname", nickname)
+        .put("clientId", issued.clientId()).put("tokenHash", Tokens.hash(issued.token()));
     this.<JsonObject>ask(Addresses.COORDINATOR_CLIENT_REGISTER, registration)
-        .onSuccess(reply -> ApiResponses.json(ctx, 201, reply.put("token", token)))
+        .compose(reply -> key == null ? Future.succeededFuture(reply) : sameRegistration(reply, nickname))
+        .onSuccess(reply -> ApiResponses.json(ctx, 201, reply.put("token", issued.token())))
         .onFailure(err -> ApiResponses.fail(ctx, err));
+  }
+
+  /** An Idempotency-Key answers again only for the registration it made, and only for a while. */
+  private static Future<JsonObject> sameRegistration(JsonObject reply, String nickname) {
+    if (nickname == null || !reply.getString("nickname", "").equals(nickname.trim())) {
+      return Future.failedFuture(new DepotException(ErrorCode.CONFLICT,
+          ClientCredentials.IDEMPOTENCY_KEY + " was used for another registration; send a new one"));
+    }
+    if (!ClientCredentials.replayable(reply.getString("createdAt"), Instant.now())) {
+      return Future.failedFuture(new DepotException(ErrorCode.CONFLICT, ClientCredentials.IDEMPOTENCY_KEY
+          + " was used more than " + ClientCredentials.REPLAY_WINDOW.toMinutes() + " minutes ago; send a new one"));
+    }
+    return Future.succeededFuture(reply);
   }
 
   /** The request for one file of the caller (or, for the admin, of {@code ?owner=}). */

@@ -24,6 +24,7 @@ import java.util.stream.Stream;
 import static depot.it.DepositRetrieveIT.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -332,6 +333,44 @@ class FilesBehaviourIT extends ClusterTestBase {
       err = e.getCause();
     }
     assertTrue(err != null && err.getMessage().contains("bad_request"), String.valueOf(err));
+  }
+
+  private static HttpResponse<String> registerWithKey(String nickname, String key) throws Exception {
+    return api.send(api.req("/api/v1/clients", null).header("Content-Type", "application/json")
+        .header("Idempotency-Key", key)
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("nickname", nickname).encode())).build());
+  }
+
+  private static int clientCount() throws Exception {
+    return TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request("depot.coordinator.client.list",
+        new JsonObject())).body().getJsonArray("clients").size();
+  }
+
+  /** A client that sends its registration again with the same Idempotency-Key gets the same client back. */
+  @Test
+  void aRegistrationSentAgainWithItsKeyGetsTheSameClient() throws Exception {
+    String key = java.util.UUID.randomUUID().toString();
+    HttpResponse<String> first = registerWithKey("keyed", key);
+    assertEquals(201, first.statusCode(), first.body());
+    int clients = clientCount();
+    HttpResponse<String> again = registerWithKey("keyed", key);
+    assertEquals(201, again.statusCode(), again.body());
+    JsonObject a = new JsonObject(first.body());
+    JsonObject b = new JsonObject(again.body());
+    assertEquals(a.getString("clientId"), b.getString("clientId"));
+    assertEquals(a.getString("token"), b.getString("token"));
+    assertEquals(clients, clientCount(), "no second client");
+    assertEquals(200, api.get(b.getString("token"), "/api/v1/files").statusCode());
+
+    HttpResponse<String> otherKey = registerWithKey("keyed", java.util.UUID.randomUUID().toString());
+    assertEquals(201, otherKey.statusCode(), otherKey.body());
+    assertNotEquals(a.getString("clientId"), new JsonObject(otherKey.body()).getString("clientId"));
+
+    int before = clientCount();
+    assertError(registerWithKey("someone else", key), 409, "conflict");
+    assertError(registerWithKey("keyed", "too-short"), 400, "bad_request");
+    assertError(registerWithKey("keyed", "spaces are not allowed in it"), 400, "bad_request");
+    assertEquals(before, clientCount(), "refused registrations add nobody");
   }
 
   @Test

@@ -5,10 +5,13 @@ import depot.cli.CliContext;
 import depot.cli.CliException;
 import depot.cli.CommandBase;
 import depot.cli.Credentials;
+import depot.cli.Retrying;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.UUID;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -54,11 +57,16 @@ public final class LoginCommand extends CommandBase {
       throw new CliException("nickname must not be blank", 2, null);
     }
     ApiClient api = anonymousApi();
+    // One key for every try: a registration sent again (its answer lost, or the server unavailable for a
+    // moment) gets the same client back, not a second one.
     HttpRequest request = api.request(ApiClient.CLIENTS)
         .header("Content-Type", "application/json")
+        .header(ApiClient.IDEMPOTENCY_KEY_HEADER, UUID.randomUUID().toString())
         .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("nickname", nickname).encode()))
         .build();
-    JsonObject answer = api.sendForJson(request);
+    HttpResponse<String> response = Retrying.call(ctx, "login",
+        () -> api.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)), HttpResponse::statusCode);
+    JsonObject answer = ApiClient.parseJson(api.requireSuccess(response));
     String id = answer.getString("clientId");
     String newToken = answer.getString("token");
     if (id == null || newToken == null) {
