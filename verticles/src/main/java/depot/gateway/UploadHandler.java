@@ -283,12 +283,18 @@ final class UploadHandler {
     // A head that answered (an early 503 from a lost quorum, say) and then closed is not a broken node.
     boolean[] answered = {false};
     storage.response().onSuccess(resp -> answered[0] = true);
-    storage.exceptionHandler(err -> {
-      if (done.tryFail(new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage()))
-          && !answered[0]) {
+    // The coordinator hears of a broken head before the client hears of the failure, so that the client's
+    // retry cannot be placed before the suspicion is (the failure's answer may go out within tryFail).
+    Consumer<Throwable> lost = err -> {
+      if (done.future().isComplete()) {
+        return;
+      }
+      if (!answered[0]) {
         headBroke.accept(err);
       }
-    });
+      done.tryFail(new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage()));
+    };
+    storage.exceptionHandler(lost::accept);
     storage.response()
         .compose(resp -> resp.body().map(body -> {
           if (resp.statusCode() != 201) {
@@ -302,9 +308,8 @@ final class UploadHandler {
         .onFailure(err -> {
           if (err instanceof DepotException) {
             done.tryFail(err);
-          } else if (done.tryFail(new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage()))
-              && !answered[0]) {
-            headBroke.accept(err);
+          } else {
+            lost.accept(err);
           }
         });
     req.handler(buf -> {
