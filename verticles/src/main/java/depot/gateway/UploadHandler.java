@@ -14,6 +14,7 @@ import depot.storage.PipelineHop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
@@ -29,6 +30,7 @@ import org.slf4j.LoggerFactory;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -44,6 +46,8 @@ final class UploadHandler {
   /** Marks the outcome of a direct deposit: not a record but the link to send the body to. */
   private static final String REDIRECT = "depot.upload.redirect";
   private static final int MAX_AVOIDED = 16;
+  /** How long a failed deposit's answer waits for the coordinator to take the suspicion of its head. */
+  private static final long SUSPECT_REPORT_TIMEOUT_MS = 2000;
 
   private final Vertx vertx;
   private final DepotConfig config;
@@ -221,23 +225,27 @@ final class UploadHandler {
                   });
             }
             DepositCommit.abort(vertx, allocation);
-            reportSuspect(nodeId, opened.cause());
-            if (attempt + 1 >= PLACEMENT_ATTEMPTS) {
-              return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
-                  "storage node " + nodeId + " unreachable: " + opened.cause().getMessage()));
-            }
-            log.warn("storage node {} unreachable ({}); placing '{}' again without it", nodeId,
-                opened.cause().getMessage(), u.name);
-            u.excluded.add(nodeId);
-            return deposit(ctx, u, attempt + 1);
+            return reportSuspect(nodeId, opened.cause()).compose(reported -> {
+              if (attempt + 1 >= PLACEMENT_ATTEMPTS) {
+                return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
+                    "storage node " + nodeId + " unreachable: " + opened.cause().getMessage()));
+              }
+              log.warn("storage node {} unreachable ({}); placing '{}' again without it", nodeId,
+                  opened.cause().getMessage(), u.name);
+              u.excluded.add(nodeId);
+              return deposit(ctx, u, attempt + 1);
+            });
           });
         });
   }
 
   /** The coordinator places the next deposits (the client's retry among them) elsewhere for a while. */
-  private void reportSuspect(String nodeId, Throwable err) {
-    vertx.eventBus().send(Addresses.COORDINATOR_NODE_SUSPECT, new JsonObject().put("node", nodeId)
-        .put("reason", "the gateway lost its connection to it: " + err.getMessage()));
+  private Future<Void> reportSuspect(String nodeId, Throwable err) {
+    return vertx.eventBus().request(Addresses.COORDINATOR_NODE_SUSPECT, new JsonObject().put("node", nodeId)
+            .put("reason", "the gateway lost its connection to it: " + err.getMessage()),
+            new DeliveryOptions().setSendTimeout(SUSPECT_REPORT_TIMEOUT_MS))
+        .<Void>mapEmpty()
+        .otherwiseEmpty(); // no leader to tell right now: the deposit fails all the same
   }
 
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
@@ -263,7 +271,7 @@ final class UploadHandler {
    * {@code headBroke} is told if the connection to the head failed (as opposed to the head answering an error).
    */
   private Future<JsonObject> pipe(RoutingContext ctx, Upload u, HttpClientRequest storage,
-                                  Consumer<Throwable> headBroke) {
+                                  Function<Throwable, Future<Void>> headBroke) {
     HttpServerRequest req = ctx.request();
     Promise<JsonObject> done = Promise.promise();
     if (ctx.get(CLIENT_GONE) != null) {
@@ -279,20 +287,24 @@ final class UploadHandler {
   }
 
   private void relay(HttpServerRequest req, HttpClientRequest storage, Promise<JsonObject> done,
-                     Consumer<Throwable> headBroke) {
+                     Function<Throwable, Future<Void>> headBroke) {
     // A head that answered (an early 503 from a lost quorum, say) and then closed is not a broken node.
     boolean[] answered = {false};
     storage.response().onSuccess(resp -> answered[0] = true);
-    // The coordinator hears of a broken head before the client hears of the failure, so that the client's
-    // retry cannot be placed before the suspicion is (the failure's answer may go out within tryFail).
+    // The client hears of the failure only once the coordinator has taken the suspicion, so that its retry
+    // cannot be placed on the broken head again (the failure's answer goes out within tryFail).
+    boolean[] reporting = {false};
     Consumer<Throwable> lost = err -> {
-      if (done.future().isComplete()) {
+      if (done.future().isComplete() || reporting[0]) {
         return;
       }
-      if (!answered[0]) {
-        headBroke.accept(err);
+      DepotException failure = new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage());
+      if (answered[0]) {
+        done.tryFail(failure);
+        return;
       }
-      done.tryFail(new DepotException(ErrorCode.UNAVAILABLE, "storage pipeline failed: " + err.getMessage()));
+      reporting[0] = true;
+      headBroke.apply(err).onComplete(reported -> done.tryFail(failure));
     };
     storage.exceptionHandler(lost::accept);
     storage.response()
