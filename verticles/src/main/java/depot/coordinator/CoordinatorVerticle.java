@@ -581,7 +581,7 @@ public class CoordinatorVerticle extends VerticleBase {
   private Future<JsonObject> allocate(ClientEntry client, String name, long size, int replicas, Set<String> exclude,
                                       Set<String> avoid) {
     int quorum = config.writeQuorum(replicas);
-    Set<String> doubted = new HashSet<>(suspects.at(System.currentTimeMillis()));
+    Set<String> doubted = suspects.at(System.currentTimeMillis());
     doubted.addAll(avoid);
     List<StorageNode> targets = Placement.chooseAvoiding(withUploadsInFlight(), replicas, quorum, size, exclude, doubted);
     if (targets.size() < quorum) {

@@ -29,7 +29,7 @@ final class SuspectNodes {
     until.remove(nodeId);
   }
 
-  /** The nodes still under suspicion at {@code now}. */
+  /** The nodes still under suspicion at {@code now}: a copy, the caller's to change. */
   Set<String> at(long now) {
     until.values().removeIf(end -> end <= now);
     return new HashSet<>(until.keySet());

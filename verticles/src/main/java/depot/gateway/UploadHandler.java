@@ -9,12 +9,12 @@ import depot.protocol.ErrorCode;
 import depot.protocol.FileNames;
 import depot.protocol.Headers;
 import depot.protocol.NodeUrls;
+import depot.protocol.SuspectReport;
 import depot.protocol.UploadTickets;
 import depot.storage.PipelineHop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
@@ -46,8 +46,6 @@ final class UploadHandler {
   /** Marks the outcome of a direct deposit: not a record but the link to send the body to. */
   private static final String REDIRECT = "depot.upload.redirect";
   private static final int MAX_AVOIDED = 16;
-  /** How long a failed deposit's answer waits for the coordinator to take the suspicion of its head. */
-  private static final long SUSPECT_REPORT_TIMEOUT_MS = 2000;
 
   private final Vertx vertx;
   private final DepotConfig config;
@@ -241,12 +239,9 @@ final class UploadHandler {
 
   /** The coordinator places the next deposits (the client's retry among them) elsewhere for a while. */
   private Future<Void> reportSuspect(String nodeId, Throwable err) {
-    return vertx.eventBus().request(Addresses.COORDINATOR_NODE_SUSPECT, new JsonObject().put("node", nodeId)
-            .put("reason", "the gateway lost its connection to it: " + err.getMessage()),
-            new DeliveryOptions().setSendTimeout(SUSPECT_REPORT_TIMEOUT_MS))
-        .<Void>mapEmpty()
-        .otherwiseEmpty(); // no leader to tell right now: the deposit fails all the same
+    return SuspectReport.send(vertx, nodeId, "the gateway lost its connection to it: " + err.getMessage());
   }
+
 
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
     JsonArray pipeline = allocation.getJsonArray("pipeline");

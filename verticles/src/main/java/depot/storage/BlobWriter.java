@@ -1,6 +1,6 @@
 package depot.storage;
 
-import depot.protocol.Addresses;
+import depot.protocol.SuspectReport;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
@@ -253,8 +253,7 @@ public final class BlobWriter {
       String hop = downstream.get(0).nodeId();
       log.warn("pipeline hop {} failed for blob {}: {}", hop, blobId, err.getMessage());
       failed.add(new JsonObject().put("node", hop).put("error", String.valueOf(err.getMessage())));
-      vertx.eventBus().send(Addresses.COORDINATOR_NODE_SUSPECT, new JsonObject().put("node", hop)
-          .put("reason", "pipeline hop from " + nodeId + " failed: " + err.getMessage()));
+      SuspectReport.send(vertx, hop, "pipeline hop from " + nodeId + " failed: " + err.getMessage());
       boolean wasAlive = downAlive;
       downAlive = false;
       if (wasAlive && down != null) {
