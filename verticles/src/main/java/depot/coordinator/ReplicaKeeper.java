@@ -57,18 +57,21 @@ final class ReplicaKeeper {
   private Set<String> dirty = new java.util.LinkedHashSet<>();
   private boolean fullScan = true;
   private final Supplier<Set<String>> uploadsInFlight;
+  /** Nodes the data path just lost while the directory still lists them (see {@code SuspectNodes}). */
+  private final Supplier<Set<String>> suspects;
   /** Until then, nodes of a restarting cluster are still coming back: no copies, no trims. */
   private final long quietUntil;
 
   ReplicaKeeper(Vertx vertx, Catalog catalog, Function<JsonObject, Future<JsonObject>> commit,
-                Supplier<Map<String, StorageNode>> nodes, Supplier<Set<String>> uploadsInFlight, long startupGraceMs,
-                RepairSlots slots) {
+                Supplier<Map<String, StorageNode>> nodes, Supplier<Set<String>> uploadsInFlight,
+                Supplier<Set<String>> suspects, long startupGraceMs, RepairSlots slots) {
     this.vertx = vertx;
     this.slots = slots;
     this.catalog = catalog;
     this.commit = commit;
     this.nodes = nodes;
     this.uploadsInFlight = uploadsInFlight;
+    this.suspects = suspects;
     this.quietUntil = System.currentTimeMillis() + startupGraceMs;
   }
 
@@ -213,13 +216,21 @@ final class ReplicaKeeper {
     Set<String> busy = new HashSet<>();
     all.keySet().stream().filter(id -> !slots.nodeFree(id)).forEach(busy::add);
     exclude.addAll(busy); // a busy target would only wait: another one with room copies now
+    // A copy to a node that probably died would fail only once its record expires, holding two repair slots
+    // until then: suspects are left out, and a blob with no other target is looked at again later.
+    Set<String> doubted = suspects.get();
+    exclude.addAll(doubted);
     List<StorageNode> targets = Placement.choose(all.values(), missing, blob.size, exclude, hostsTaken);
     if (targets.isEmpty()) {
+      if (all.keySet().stream().anyMatch(id -> doubted.contains(id) && !blob.nodes.contains(id))) {
+        retryLater(blob);
+        return true;
+      }
       return busy.isEmpty();
     }
-    // Least busy source first; one that just failed this blob last.
+    // Least busy source first; a suspect, or one that just failed this blob, last.
     String failed = failedSource.get(blob.blobId);
-    holders.sort(Comparator.comparing((String h) -> h.equals(failed))
+    holders.sort(Comparator.comparing((String h) -> h.equals(failed) || doubted.contains(h))
         .thenComparingInt(slots::load));
     List<Future<JsonObject>> copies = new ArrayList<>();
     for (StorageNode target : targets) {
@@ -249,8 +260,7 @@ final class ReplicaKeeper {
     Future.join(copies).onComplete(ar -> {
       copying.remove(blob.blobId);
       if (ar.failed()) {
-        retryAt.put(blob.blobId, System.currentTimeMillis() + RETRY_DELAY_MS);
-        vertx.setTimer(RETRY_DELAY_MS + 10, id -> wake(blob.blobId));
+        retryLater(blob);
       } else {
         retryAt.remove(blob.blobId);
         failedSource.remove(blob.blobId);
@@ -262,6 +272,16 @@ final class ReplicaKeeper {
       }
     });
     return true;
+  }
+
+  /** No hot loop against a dead target: the blob is looked at again after {@link #RETRY_DELAY_MS}. */
+  private void retryLater(BlobEntry blob) {
+    long at = System.currentTimeMillis() + RETRY_DELAY_MS;
+    retryAt.put(blob.blobId, at);
+    vertx.setTimer(RETRY_DELAY_MS + 10, id -> {
+      retryAt.remove(blob.blobId, at); // unless a later failure set a later time
+      wake(blob.blobId);
+    });
   }
 
   /** Tells {@code target} to pull the blob from {@code source} (node to node over HTTP, checksums verified). */
@@ -352,7 +372,9 @@ final class ReplicaKeeper {
     Set<String> live = live();
     int holders = liveHolders(blob, live).size();
     int desired = catalog.desiredReplicas(blob);
-    boolean canDoMore = live.size() > holders;
+    // A suspect is no target for now (see copy): waiting on it would hold the caller until the deadline.
+    Set<String> doubted = suspects.get();
+    boolean canDoMore = live.stream().anyMatch(n -> !blob.nodes.contains(n) && !doubted.contains(n));
     if ((holders == desired || (holders < desired && !canDoMore)) && !copying.contains(blobId)
         || System.currentTimeMillis() > deadline) {
       done.complete();

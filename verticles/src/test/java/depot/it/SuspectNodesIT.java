@@ -138,6 +138,56 @@ class SuspectNodesIT {
     assertEquals(before + 1, ghostConnections.get(), "the head did try its next hop");
   }
 
+  /**
+   * Repair leaves a suspect out too: a copy there would hold two repair slots until the node's record expired.
+   * With the suspect the only node left to copy to, the copy waits for the suspicion to run out.
+   */
+  @Test
+  @Order(3)
+  void aRepairWaitsRatherThanCopyToASuspectNode() throws Exception {
+    String token = api.register("repair-" + System.nanoTime()).getString("token");
+    byte[] data = bytes("kept while the ghost is in doubt");
+    String sha = Api.sha256(data);
+    HttpResponse<String> put = api.deposit(token, "kept.txt", data, 2, null);
+    for (int retries = 0; put.statusCode() == 503 && retries < 3; retries++) {
+      // The ghost may have headed the pipeline and dropped it: the client tries again, as the CLI does.
+      put = api.deposit(token, "kept.txt", data, 2, null);
+    }
+    assertEquals(201, put.statusCode(), put.body());
+    assertTrue(!new JsonObject(put.body()).getJsonArray("nodes").contains("ghost"), put.body());
+
+    AtomicInteger copiesToGhost = new AtomicInteger();
+    var ghostCommands = cluster.anyVertx().eventBus().<JsonObject>consumer(Addresses.storageNode("ghost"), msg -> {
+      if ("replicate".equals(msg.body().getString("action")) && sha.equals(msg.body().getString("sha256"))) {
+        copiesToGhost.incrementAndGet();
+      }
+      msg.fail(503, "a ghost stores nothing");
+    });
+    TestCluster.await(ghostCommands.completion());
+    try {
+      TestCluster.await(cluster.anyVertx().eventBus().request(Addresses.COORDINATOR_NODE_SUSPECT,
+          new JsonObject().put("node", "ghost").put("reason", "lost on the data path (test)")));
+      long suspectedAt = System.currentTimeMillis();
+      // Answered at once with the copies there are: the only node left to copy to is in doubt.
+      HttpResponse<String> three = api.setReplicas(token, "kept.txt", 3);
+      assertTrue(System.currentTimeMillis() - suspectedAt < 2 * NODE_EXPIRY_MS - 1000, "answered within the suspicion");
+      assertEquals(200, three.statusCode(), three.body());
+      assertEquals(2, new JsonObject(three.body()).getInteger("liveReplicas"), three.body());
+
+      Thread.sleep(2000);
+      assertEquals(0, copiesToGhost.get(), "no copy is sent to the suspect node");
+      // Once the suspicion has run out the ghost is a target again (and fails, as a dead node would).
+      long deadline = suspectedAt + 2 * NODE_EXPIRY_MS + 10_000;
+      while (copiesToGhost.get() == 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(100);
+      }
+      assertTrue(copiesToGhost.get() > 0, "the copy is tried once the suspicion has run out");
+      assertTrue(System.currentTimeMillis() - suspectedAt >= 2 * NODE_EXPIRY_MS - 500);
+    } finally {
+      TestCluster.await(ghostCommands.unregister());
+    }
+  }
+
   static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
