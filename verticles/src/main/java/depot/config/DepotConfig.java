@@ -40,6 +40,7 @@ public final class DepotConfig {
       .put("scrubPauseMs", 60_000)
       .put("packCompactionIntervalMs", 60_000)
       .put("packRollBytes", 1 << 30)
+      .put("packCompactionBytesPerSecond", 32 * 1024 * 1024)
       .put("repairStreamsPerNode", 2)
       .put("repairStreamsTotal", 4)
       .put("repairBytesPerSecond", 256 * 1024 * 1024)
@@ -135,6 +136,9 @@ public final class DepotConfig {
     }
     if (packRollBytes() < 1024 * 1024 || packCompactionIntervalMs() < 0) {
       throw new IllegalArgumentException("need packRollBytes >= 1048576 (1 MiB) and packCompactionIntervalMs >= 0");
+    }
+    if (packCompactionBytesPerSecond() < 0) {
+      throw new IllegalArgumentException("packCompactionBytesPerSecond must be 0 (no limit) or more");
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
@@ -242,6 +246,14 @@ public final class DepotConfig {
   /** A pack file larger than this is sealed and a new one begun; only sealed packs are compacted. */
   public long packRollBytes() {
     return json.getLong("packRollBytes");
+  }
+
+  /**
+   * What pack compaction copies forward at most per second on one storage node; 0 means no limit. Rewriting a
+   * half-live pack of a GiB at full speed would put hundreds of MiB of writes ahead of the deposits.
+   */
+  public long packCompactionBytesPerSecond() {
+    return json.getLong("packCompactionBytesPerSecond");
   }
 
   /** Repair copies one storage node may take part in at once, as the source or as the target. */

@@ -52,16 +52,19 @@ public final class BlobStore {
   };
 
   public BlobStore(Vertx vertx, Path dataDir) {
-    this(vertx, dataDir, PackStore.ROLL_BYTES);
+    this(vertx, dataDir, PackStore.ROLL_BYTES, 0);
   }
 
-  /** @param packRollBytes a pack file larger than this is sealed and the next one begun */
-  public BlobStore(Vertx vertx, Path dataDir, long packRollBytes) {
+  /**
+   * @param packRollBytes                 a pack file larger than this is sealed and the next one begun
+   * @param packCompactionBytesPerSecond  what pack compaction copies at most per second (0: no limit)
+   */
+  public BlobStore(Vertx vertx, Path dataDir, long packRollBytes, long packCompactionBytesPerSecond) {
     this.vertx = vertx;
     this.root = dataDir;
     this.blobs = dataDir.resolve("blobs");
     this.tmp = dataDir.resolve("tmp");
-    this.packs = new PackStore(vertx, dataDir.resolve("packs"), packRollBytes);
+    this.packs = new PackStore(vertx, dataDir.resolve("packs"), packRollBytes, packCompactionBytesPerSecond);
   }
 
   /** Loads the inventory and clears debris of writes that never finished. */

@@ -59,6 +59,7 @@ final class PackStore {
   private final Vertx vertx;
   private final Path dir;
   private final long rollBytes;
+  private final long compactionBytesPerSecond;
   private final Map<String, Location> index = new ConcurrentHashMap<>();
   /** Per pack: its size on disk, and the bytes of the replicas in it that are still indexed. */
   private final Map<Integer, Long> packSizes = new ConcurrentHashMap<>();
@@ -99,15 +100,16 @@ final class PackStore {
   private record Pending(ByteBuffer record, BlobManifest manifest, Location movedFrom, String deletedId,
                          int deletedFrom, Promise<Void> promise) {}
 
-  PackStore(Vertx vertx, Path dir) {
-    this(vertx, dir, ROLL_BYTES);
-  }
-
-  /** @param rollBytes a pack larger than this is sealed and the next one begun */
-  PackStore(Vertx vertx, Path dir, long rollBytes) {
+  /**
+   * @param rollBytes                 a pack larger than this is sealed and the next one begun
+   * @param compactionBytesPerSecond  at most this many bytes a second copied forward by compaction (0: no limit),
+   *                                  so rewriting a large pack does not crowd out the deposits sharing the disk
+   */
+  PackStore(Vertx vertx, Path dir, long rollBytes, long compactionBytesPerSecond) {
     this.vertx = vertx;
     this.dir = dir;
     this.rollBytes = rollBytes;
+    this.compactionBytesPerSecond = compactionBytesPerSecond;
   }
 
   /** Blocking: rebuilds the index from every pack and opens the newest for appending. */
@@ -418,9 +420,10 @@ final class PackStore {
   private record Found(ByteBuffer record, BlobManifest manifest, long dataOffset, boolean intact,
                        String deletedId, Integer deletedFrom, Integer deletedUpTo) {}
 
-  private record FoundBatch(List<Found> records, long next) {}
+  private record FoundBatch(List<Found> records, long bytes, long next) {}
 
   private Future<Void> copyForward(int pack, long from) {
+    long started = System.nanoTime();
     return vertx.executeBlocking(() -> readRecords(pack, from), false).compose(batch -> {
       List<Future<Void>> copies = new ArrayList<>();
       for (Found f : batch.records()) {
@@ -429,8 +432,24 @@ final class PackStore {
           copies.add(copy);
         }
       }
-      return Future.all(copies).compose(v -> batch.next() < 0 ? Future.succeededFuture() : copyForward(pack, batch.next()));
+      return Future.all(copies)
+          .compose(v -> paced(batch.bytes(), started))
+          .compose(v -> batch.next() < 0 ? Future.succeededFuture() : copyForward(pack, batch.next()));
     });
+  }
+
+  /** Completes once {@code bytes} copied since {@code startedNanos} are within the compaction rate limit. */
+  private Future<Void> paced(long bytes, long startedNanos) {
+    if (compactionBytesPerSecond <= 0) {
+      return Future.succeededFuture();
+    }
+    long waitMs = bytes * 1000 / compactionBytesPerSecond - (System.nanoTime() - startedNanos) / 1_000_000;
+    if (waitMs <= 0) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> due = Promise.promise();
+    vertx.setTimer(waitMs, id -> due.complete());
+    return due.future();
   }
 
   /** Blocking: from {@code from}, about {@link #COPY_BATCH_BYTES} of live replicas and every deletion record. */
@@ -469,7 +488,7 @@ final class PackStore {
         }
         pos = dataOffset + m.size();
       }
-      return new FoundBatch(found, pos < size ? pos : -1);
+      return new FoundBatch(found, bytes, pos < size ? pos : -1);
     }
   }
 

@@ -86,7 +86,8 @@ public class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    store = new BlobStore(vertx, Path.of(config.dataDir()), config.packRollBytes());
+    store = new BlobStore(vertx, Path.of(config.dataDir()), config.packRollBytes(),
+        config.packCompactionBytesPerSecond());
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
         new PoolOptions().setHttp1MaxSize(64));
     reader = new BlobReader(vertx, store);

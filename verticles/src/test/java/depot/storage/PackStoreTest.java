@@ -43,7 +43,11 @@ class PackStoreTest {
   }
 
   PackStore open(long rollBytes) throws Exception {
-    PackStore packs = new PackStore(vertx, dir, rollBytes);
+    return open(rollBytes, 0);
+  }
+
+  PackStore open(long rollBytes, long compactionBytesPerSecond) throws Exception {
+    PackStore packs = new PackStore(vertx, dir, rollBytes, compactionBytesPerSecond);
     packs.openBlocking();
     return packs;
   }
@@ -248,6 +252,38 @@ class PackStoreTest {
     delete(packs, filler);
     assertTrue(deletedIn > 1);
     return new OneDeletedAmongLive(first, firstManifests, victim, deletedIn);
+  }
+
+  /** 3 MiB live in a sealed pack, copied forward at 1 MiB/s: three seconds, in 2 MiB batches paced apart. */
+  @Test
+  void compactionCopiesNoFasterThanItsLimit() throws Exception {
+    int size = 256 * 1024;
+    PackStore packs = open(8L << 20, 1 << 20);
+    List<Buffer> all = new ArrayList<>();
+    for (int i = 0; i < 48; i++) {
+      all.add(content(500 + i, size));
+    }
+    List<BlobManifest> manifests = put(packs, all.subList(0, 36)); // 9 MiB: past the roll size
+    manifests = new ArrayList<>(manifests);
+    manifests.addAll(put(packs, all.subList(36, 48))); // begins the next pack
+    List<BlobManifest> kept = new ArrayList<>();
+    List<Buffer> keptContents = new ArrayList<>();
+    for (int i = 0; i < 36; i++) {
+      if (i % 3 == 0) {
+        kept.add(manifests.get(i));
+        keptContents.add(all.get(i));
+      } else {
+        delete(packs, List.of(manifests.get(i)));
+      }
+    }
+
+    long started = System.nanoTime();
+    assertEquals(1, (int) OnLoop.run(vertx, packs::compactOne), "the first pack, a third live, is compacted");
+    long tookMs = (System.nanoTime() - started) / 1_000_000;
+
+    assertTrue(tookMs >= 2800, "3 MiB copied at 1 MiB/s took " + tookMs + " ms");
+    assertHolds(packs, kept, keptContents);
+    assertHolds(packs, manifests.subList(36, 48), all.subList(36, 48));
   }
 
   @Test
