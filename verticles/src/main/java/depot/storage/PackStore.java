@@ -401,7 +401,7 @@ final class PackStore {
     long sizeBefore = packSizes.getOrDefault(pack, 0L);
     long liveBefore = liveBytesByPack.getOrDefault(pack, 0L);
     compacting = true;
-    return copyForward(pack, 0)
+    return copyForward(pack)
         .compose(v -> deletePack(pack))
         .map(v -> {
           log.info("{}: compacted pack {}: {} bytes, {} of them live, copied forward", dir, pack, sizeBefore, liveBefore);
@@ -422,9 +422,19 @@ final class PackStore {
 
   private record FoundBatch(List<Found> records, long bytes, long next) {}
 
-  private Future<Void> copyForward(int pack, long from) {
+  private Future<Void> copyForward(int pack) {
+    Promise<Void> done = Promise.promise();
+    copyBatch(pack, 0, done);
+    return done.future();
+  }
+
+  /**
+   * Copies one batch, then starts the next from its completion. Not a chain of composed futures: each link
+   * would keep its batch reachable until the last one ended, a whole pack's live bytes in memory at once.
+   */
+  private void copyBatch(int pack, long from, Promise<Void> done) {
     long started = System.nanoTime();
-    return vertx.executeBlocking(() -> readRecords(pack, from), false).compose(batch -> {
+    vertx.executeBlocking(() -> readRecords(pack, from), false).compose(batch -> {
       List<Future<Void>> copies = new ArrayList<>();
       for (Found f : batch.records()) {
         Future<Void> copy = f.manifest() != null ? copyReplica(pack, f) : carryDeletion(pack, f);
@@ -432,10 +442,16 @@ final class PackStore {
           copies.add(copy);
         }
       }
-      return Future.all(copies)
-          .compose(v -> paced(batch.bytes(), started))
-          .compose(v -> batch.next() < 0 ? Future.succeededFuture() : copyForward(pack, batch.next()));
-    });
+      long bytes = batch.bytes();
+      long next = batch.next();
+      return Future.all(copies).compose(v -> paced(bytes, started)).map(v -> next);
+    }).onSuccess(next -> {
+      if (next < 0) {
+        done.complete();
+      } else {
+        copyBatch(pack, next, done);
+      }
+    }).onFailure(done::fail);
   }
 
   /** Completes once {@code bytes} copied since {@code startedNanos} are within the compaction rate limit. */

@@ -286,6 +286,22 @@ class PackStoreTest {
     assertHolds(packs, manifests.subList(36, 48), all.subList(36, 48));
   }
 
+  /**
+   * Compaction holds one batch in memory, never the pack's live bytes: 800 replicas of 200 KiB (a pack of 128
+   * MiB sealed, about 43 MiB of it live) compacted in a JVM whose whole heap is 32 MiB.
+   */
+  @Test
+  void compactingAPackNeedsNoMoreHeapThanABatch() throws Exception {
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx32m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+        CompactionInSmallHeap.class.getName(), dir.toString(), "800", String.valueOf(128L << 20))
+        .redirectErrorStream(true).start();
+    String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(child.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), output);
+    assertEquals(0, child.exitValue(), output);
+    assertTrue(output.contains("compacted pack 1; 267 replicas kept and read back"), output);
+  }
+
   @Test
   void aDeletionRecordIsCarriedForwardWhileAnOlderPackStillHoldsTheReplica() throws Exception {
     PackStore packs = open(SMALL_ROLL);
