@@ -93,7 +93,7 @@ final class EventLoopDeposits implements AutoCloseable {
     });
   }
 
-  /** Content generation and hashing are the client's own work: never on the clock, never holding up the loop. */
+  /** Content generation is the client's own work: never on the clock, never holding up the loop. */
   private Future<Deposit> build(Prepare prepare, int client, int file) {
     if (!buildOnLoop) {
       return vertx.executeBlocking(() -> prepare.prepare(client, file), false);
