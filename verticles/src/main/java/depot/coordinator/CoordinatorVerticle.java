@@ -171,7 +171,8 @@ public class CoordinatorVerticle extends VerticleBase {
           config.catalogEagerCopies());
       keeper = new ReplicaKeeper(vertx, catalog, this::commit, () -> storageNodes,
           () -> uploads.values().stream().map(Upload::blobId).collect(java.util.stream.Collectors.toSet()),
-          () -> suspects.at(System.currentTimeMillis()), 2 * config.nodeExpiryMs(), new RepairSlots(config.repairStreamsPerNode(), config.repairStreamsTotal()));
+          () -> suspects.at(System.currentTimeMillis()), 2 * config.nodeExpiryMs(),
+          new RepairSlots(config.repairStreamsPerNode(), config.repairStreamsTotal()));
       consume(Addresses.CATALOG_FOLLOW, this::follow);
       consume(Addresses.CATALOG_SNAPSHOT, req -> Future.succeededFuture(replicator.page(req)));
       consume(Addresses.COORDINATOR_CLIENT_REGISTER, this::registerClient);

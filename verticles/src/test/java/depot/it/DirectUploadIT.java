@@ -219,7 +219,8 @@ class DirectUploadIT extends ClusterTestBase {
     // this does not hang on which node the byte counts, refreshed by heartbeats, happen to favour.
     String other = api.register("trusting").getString("token");
     for (int i = 0; i < 3; i++) {
-      HttpResponse<String> put = api.deposit(other, "plain-" + i, ("plain " + i).getBytes(StandardCharsets.UTF_8), 3, null);
+      HttpResponse<String> put = api.deposit(other, "plain-" + i, ("plain " + i).getBytes(StandardCharsets.UTF_8), 3,
+          null);
       assertEquals(201, put.statusCode(), put.body());
       assertTrue(new JsonObject(put.body()).getJsonArray("nodes").contains("storage-2"),
           "another client's deposits still go to the node the first one named: " + put.body());
