@@ -32,7 +32,9 @@ for _ in $(seq 1 120); do curl -sf "$DEPOT_SERVER/health" >/dev/null 2>&1 && bre
 depot login --nickname bench >/dev/null
 
 echo "== 1 GiB deposits, replicas=3, then retrieved with the page cache dropped (3 runs, after one to warm the JIT)"
-depot bench --clients 1 --files 1 --size 1GiB --replicas 3 --cleanup >/dev/null
+# The warm-up retrieves too: without it the first measured retrieve ran the cluster's read path cold
+# (297 MB/s in two runs where the next two made 549-858 MB/s).
+depot bench --clients 1 --files 1 --size 1GiB --replicas 3 --retrieve --cleanup >/dev/null
 for i in 1 2 3; do
   depot bench --clients 1 --files 1 --size 1GiB --replicas 3 --retrieve --drop-caches | grep -E '^(deposit|retrieve):'
   # dd reading one replica of the file just retrieved, cold too: the "dd reading the same file cold"
