@@ -1,5 +1,6 @@
 package depot.cli;
 
+import depot.protocol.Headers;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -34,12 +35,12 @@ public final class ApiClient {
   public static final String FILES = "/api/v1/files";
   public static final String CLIENTS = "/api/v1/clients";
   public static final String NODES = "/api/v1/nodes";
-  public static final String SHA256_HEADER = "X-Depot-Sha256";
-  public static final String DEDUP_HEADER = "X-Depot-Dedup";
+  public static final String SHA256_HEADER = Headers.SHA256;
+  public static final String DEDUP_HEADER = Headers.DEDUP;
   /** Storage nodes this client lost while sending them a body: its next deposits ask to go elsewhere. */
-  public static final String AVOID_HEADER = "X-Depot-Avoid";
+  public static final String AVOID_HEADER = Headers.AVOID;
   /** On a registration: the same key on every try registers one client. */
-  public static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+  public static final String IDEMPOTENCY_KEY_HEADER = Headers.IDEMPOTENCY_KEY;
   private static final int MAX_ERROR_BODY = 64 * 1024;
 
   private final HttpClient http;

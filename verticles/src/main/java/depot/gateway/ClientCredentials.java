@@ -1,6 +1,7 @@
 package depot.gateway;
 
 import depot.protocol.DepotException;
+import depot.protocol.Headers;
 import depot.protocol.SignedLinks;
 import depot.protocol.Tokens;
 
@@ -19,7 +20,6 @@ import java.util.regex.Pattern;
  * after that, whoever learns an old key learns nothing from it.
  */
 final class ClientCredentials {
-  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   static final Duration REPLAY_WINDOW = Duration.ofMinutes(10);
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
@@ -34,7 +34,7 @@ final class ClientCredentials {
   /** @throws DepotException 400 for a key that is not 16-128 letters, digits, '-' or '_' */
   static Issued forKey(SignedLinks clusterKey, String key) {
     if (!KEY.matcher(key).matches()) {
-      throw DepotException.badRequest(IDEMPOTENCY_KEY + " must be 16-128 letters, digits, '-' or '_'");
+      throw DepotException.badRequest(Headers.IDEMPOTENCY_KEY + " must be 16-128 letters, digits, '-' or '_'");
     }
     // The prefixes keep these apart from the link signatures made with the same key (no ':' in theirs).
     String clientId = UUID.nameUUIDFromBytes(clusterKey.sign("client-id:" + key).getBytes(StandardCharsets.US_ASCII))

@@ -7,6 +7,7 @@ import depot.protocol.DataPathHttp;
 import depot.protocol.SignedLinks;
 import depot.protocol.UploadTickets;
 import depot.protocol.ErrorCode;
+import depot.protocol.Headers;
 import depot.protocol.LeaderRequests;
 import depot.election.Election;
 import depot.coordinator.CoordinatorVerticle;
@@ -157,7 +158,7 @@ public class GatewayVerticle extends VerticleBase {
     }
     // Chosen here, once per request (or once per Idempotency-Key): the coordinator hears the same
     // registration however often it is sent while leadership moves, and only the token's hash leaves this node.
-    String key = ctx.request().getHeader(ClientCredentials.IDEMPOTENCY_KEY);
+    String key = ctx.request().getHeader(Headers.IDEMPOTENCY_KEY);
     ClientCredentials.Issued issued;
     try {
       issued = key == null ? ClientCredentials.fresh() : ClientCredentials.forKey(links, key);
@@ -178,10 +179,10 @@ public class GatewayVerticle extends VerticleBase {
   private static Future<JsonObject> sameRegistration(JsonObject reply, String nickname) {
     if (nickname == null || !reply.getString("nickname", "").equals(nickname.trim())) {
       return Future.failedFuture(new DepotException(ErrorCode.CONFLICT,
-          ClientCredentials.IDEMPOTENCY_KEY + " was used for another registration; send a new one"));
+          Headers.IDEMPOTENCY_KEY + " was used for another registration; send a new one"));
     }
     if (!ClientCredentials.replayable(reply.getString("createdAt"), Instant.now())) {
-      return Future.failedFuture(new DepotException(ErrorCode.CONFLICT, ClientCredentials.IDEMPOTENCY_KEY
+      return Future.failedFuture(new DepotException(ErrorCode.CONFLICT, Headers.IDEMPOTENCY_KEY
           + " was used more than " + ClientCredentials.REPLAY_WINDOW.toMinutes() + " minutes ago; send a new one"));
     }
     return Future.succeededFuture(reply);

@@ -242,7 +242,6 @@ final class UploadHandler {
     return SuspectReport.send(vertx, nodeId, "the gateway lost its connection to it: " + err.getMessage());
   }
 
-
   private RequestOptions headRequest(Upload u, JsonObject allocation) {
     JsonArray pipeline = allocation.getJsonArray("pipeline");
     JsonObject head = pipeline.getJsonObject(0);

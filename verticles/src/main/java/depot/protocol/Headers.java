@@ -28,4 +28,6 @@ public final class Headers {
    * unreachable or cut off while it sent a body straight to them. Its deposit goes elsewhere when it can.
    */
   public static final String AVOID = "X-Depot-Avoid";
+  /** On a registration: the same key on every try registers one client (see {@code ClientCredentials}). */
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 }

@@ -1,9 +1,9 @@
 package depot.storage;
 
-import depot.protocol.SuspectReport;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
 import depot.protocol.Headers;
+import depot.protocol.SuspectReport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
