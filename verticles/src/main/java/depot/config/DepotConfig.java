@@ -54,6 +54,7 @@ public final class DepotConfig {
       .put("allocationTimeoutMs", 3_600_000)
       .put("failoverWindowMs", 20_000)
       .put("catalogEagerCopies", 1)
+      .put("heapLimitPercent", 90)
       .put("webRoot", "web-ui")
       .put("metricsRegistry", "depot");
 
@@ -139,6 +140,9 @@ public final class DepotConfig {
     }
     if (packCompactionBytesPerSecond() < 0) {
       throw new IllegalArgumentException("packCompactionBytesPerSecond must be 0 (no limit) or more");
+    }
+    if (heapLimitPercent() < 0 || heapLimitPercent() > 100) {
+      throw new IllegalArgumentException("heapLimitPercent must be between 0 (no limit) and 100");
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
@@ -252,6 +256,11 @@ public final class DepotConfig {
    * What pack compaction copies forward at most per second on one storage node; 0 means no limit. Rewriting a
    * half-live pack of a GiB at full speed would put hundreds of MiB of writes ahead of the deposits.
    */
+  /** Beyond this share of its heap in use after a collection, a coordinator refuses new files (0: never). */
+  public int heapLimitPercent() {
+    return json.getInteger("heapLimitPercent");
+  }
+
   public long packCompactionBytesPerSecond() {
     return json.getLong("packCompactionBytesPerSecond");
   }

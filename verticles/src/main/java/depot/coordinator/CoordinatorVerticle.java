@@ -2,6 +2,7 @@ package depot.coordinator;
 
 import depot.config.DepotConfig;
 import depot.election.Election;
+import depot.node.HeapPressure;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
@@ -61,6 +62,8 @@ public class CoordinatorVerticle extends VerticleBase {
   private long tookOverAtLamport;
   private long firstLeadAttempt;
   private CatalogJournal journal;
+  /** The catalog lives in the heap: nearly full, new files and clients are refused rather than timing out. */
+  private HeapPressure heap;
   private ReplicaKeeper keeper;
   private final Map<String, StorageNode> storageNodes = new LinkedHashMap<>();
   private final Map<String, Upload> uploads = new HashMap<>();
@@ -101,6 +104,7 @@ public class CoordinatorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     journal = new CatalogJournal(vertx, Path.of(config.dataDir(), "catalog"));
+    heap = new HeapPressure(config.heapLimitPercent());
     clocks = new ClockSync(vertx, nodeId);
     return journal.open(catalog::apply, catalog::toOps, catalog::appliedLamport)
         .compose(v -> refreshNodes())
@@ -155,6 +159,7 @@ public class CoordinatorVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(nodesTimer);
+    heap.close();
     return election.stop().compose(v -> follower.stop()).eventually(() -> journal.close());
   }
 
@@ -431,6 +436,9 @@ public class CoordinatorVerticle extends VerticleBase {
       throw DepotException.badRequest("'clientId' (a UUID) and 'tokenHash' (64 hex digits) are required");
     }
     ClientEntry known = catalog.client(clientId);
+    if (known == null) {
+      requireHeapRoom("new clients");
+    }
     if (known != null) {
       if (!known.tokenHash().equals(tokenHash)) {
         throw new DepotException(ErrorCode.CONFLICT, "client id " + clientId + " is taken");
@@ -512,6 +520,7 @@ public class CoordinatorVerticle extends VerticleBase {
     long size = requireSize(req);
     int replicas = requireReplicas(req.getValue("replicas"));
     String sha = req.getString("sha256") == null ? null : requireSha256(req.getString("sha256"));
+    requireHeapRoom("new files");
     BlobEntry held = sha == null ? null : catalog.contentOf(client.clientId(), sha);
     if (held != null && held.size == size && held.nodes.stream().anyMatch(liveNodeIds()::contains)) {
       return dedup(client, name, sha, size, replicas, held).map(record -> new JsonObject().put("record", record));
@@ -520,6 +529,13 @@ public class CoordinatorVerticle extends VerticleBase {
     req.getJsonArray("exclude", new JsonArray()).forEach(n -> exclude.add(String.valueOf(n)));
     return allocate(client, name, size, replicas, exclude, nodesAt(req.getJsonArray("avoid", new JsonArray())))
         .map(allocation -> new JsonObject().put("allocation", allocation));
+  }
+
+  private void requireHeapRoom(String what) {
+    if (heap.pressed()) {
+      throw new DepotException(ErrorCode.INSUFFICIENT_MEMORY, "the coordinator refuses " + what + ": "
+          + heap.describe() + "; delete files or restart it with a larger heap (-Xmx)");
+    }
   }
 
   /** The storage nodes registered at these base URLs (a client names them; the others name nothing here). */
@@ -587,6 +603,11 @@ public class CoordinatorVerticle extends VerticleBase {
     List<StorageNode> targets = Placement.chooseAvoiding(withUploadsInFlight(), replicas, quorum, size, exclude, doubted);
     if (targets.size() < quorum) {
       long live = storageNodes.values().stream().filter(StorageNode::up).count();
+      long heapFull = storageNodes.values().stream().filter(n -> n.up() && n.heapFull()).count();
+      if (live >= quorum && live - heapFull < quorum) {
+        throw new DepotException(ErrorCode.INSUFFICIENT_MEMORY, heapFull + " of the " + live + " storage nodes up "
+            + "have a heap too full for new replicas; a deposit with " + replicas + " replicas needs " + quorum);
+      }
       if (live >= quorum) {
         throw new DepotException(ErrorCode.INSUFFICIENT_STORAGE, "not enough free space for " + size + " bytes");
       }

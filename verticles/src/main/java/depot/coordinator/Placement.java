@@ -49,7 +49,7 @@ public final class Placement {
   static List<StorageNode> choose(Collection<StorageNode> nodes, int count, long size, Set<String> exclude,
                                   Set<String> hostsTaken) {
     List<StorageNode> eligible = nodes.stream()
-        .filter(n -> n.up() && n.url() != null && !exclude.contains(n.id()) && n.diskFree() >= size)
+        .filter(n -> n.up() && n.url() != null && !exclude.contains(n.id()) && !n.heapFull() && n.diskFree() >= size)
         .toList();
     long roomiest = eligible.stream().mapToLong(StorageNode::diskFree).max().orElse(0);
     Predicate<StorageNode> roomy = n -> n.diskFree() >= ROOMY_SHARE * roomiest;

@@ -390,6 +390,7 @@ public class DirectoryVerticle extends VerticleBase {
         .put("diskUsed", stats.getLong("diskUsed", 0L))
         .put("diskFree", stats.getLong("diskFree", 0L))
         .put("replicas", stats.getLong("replicas", 0L))
+        .put("heapFull", Boolean.TRUE.equals(stats.getValue("heapFull")))
         .put("clockOffsetMs", stats.getLong("clockOffsetMs"))
         .put("clockCorrectionMs", stats.getLong("clockCorrectionMs"));
   }

@@ -74,7 +74,7 @@ public class NodeVerticle extends VerticleBase {
             ? vertx.deployVerticle(new CatalogCopyVerticle(depot, identity.nodeId())) : Future.succeededFuture(""))
         .compose(v -> deployIf(DepotConfig.ROLE_GATEWAY, () -> gateway = new GatewayVerticle(depot, adminToken, depot.metricsRegistry())))
         .compose(v -> vertx.deployVerticle(new NodeAgentVerticle(depot, identity, endpoints(),
-            () -> storage != null ? storage.store().stats() : Future.succeededFuture(new JsonObject()))))
+            () -> storage != null ? storage.stats() : Future.succeededFuture(new JsonObject()))))
         .onSuccess(v -> log.info("node {} up with roles {}", identity.nodeId(), depot.roles()));
   }
 

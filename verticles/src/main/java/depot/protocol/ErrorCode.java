@@ -20,7 +20,9 @@ public enum ErrorCode {
   UNAVAILABLE("unavailable", 503),
   /** Sent to a coordinator (or directory) that does not lead (any more): ask again, the leader will answer. */
   NOT_LEADER("not_leader", 503),
-  INSUFFICIENT_STORAGE("insufficient_storage", 507);
+  INSUFFICIENT_STORAGE("insufficient_storage", 507),
+  /** The coordinator's heap, where the catalog lives, is nearly full: no new file until files go or it grows. */
+  INSUFFICIENT_MEMORY("insufficient_memory", 507);
 
   private final String code;
   private final int httpStatus;

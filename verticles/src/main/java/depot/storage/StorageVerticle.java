@@ -1,6 +1,7 @@
 package depot.storage;
 
 import depot.config.DepotConfig;
+import depot.node.HeapPressure;
 import depot.protocol.Addresses;
 import depot.protocol.DepotException;
 import depot.protocol.InventoryDigest;
@@ -51,6 +52,8 @@ public class StorageVerticle extends VerticleBase {
   private final DepotConfig config;
   private final String nodeId;
   private BlobStore store;
+  /** The replica index lives in the heap: nearly full, this node takes no new replica (and says so). */
+  private HeapPressure heap;
   private BlobWriter writer;
   private BlobReader reader;
   private HttpClient client;
@@ -86,6 +89,7 @@ public class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    heap = new HeapPressure(config.heapLimitPercent());
     store = new BlobStore(vertx, Path.of(config.dataDir()), config.packRollBytes(),
         config.packCompactionBytesPerSecond());
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
@@ -135,11 +139,24 @@ public class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    heap.close();
     if (scrubber != null) {
       scrubber.stop();
     }
     vertx.cancelTimer(compactionTimer);
     return client.close();
+  }
+
+  /** What the node agent's heartbeat reports: the store's figures, and whether new replicas are refused. */
+  public Future<JsonObject> stats() {
+    return store.stats().map(stats -> stats.put("heapFull", heap.pressed()));
+  }
+
+  private void requireHeapRoom() {
+    if (heap.pressed()) {
+      throw new DepotException(ErrorCode.INSUFFICIENT_MEMORY, "storage node " + nodeId + " refuses new replicas: "
+          + heap.describe());
+    }
   }
 
   private void requireClusterSecret(RoutingContext ctx) {
@@ -164,6 +181,7 @@ public class StorageVerticle extends VerticleBase {
         throw DepotException.badRequest(Headers.SHA256 + " must be 64 lower-case hex digits");
       }
       BlobIds.requireValid(blobId);
+      requireHeapRoom();
       String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
       if (length == null) {
         throw new DepotException(ErrorCode.LENGTH_REQUIRED, "Content-Length required");
@@ -208,6 +226,7 @@ public class StorageVerticle extends VerticleBase {
       if (!nodeId.equals(allocation.getJsonArray("pipeline").getJsonObject(0).getString("nodeId"))) {
         throw new DepotException(ErrorCode.FORBIDDEN, "this upload link is for another storage node");
       }
+      requireHeapRoom();
       String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
       if (length == null || !length.equals(String.valueOf(deposit.getLong("size")))) {
         throw new DepotException(ErrorCode.SIZE_MISMATCH,

@@ -162,6 +162,16 @@ class DepotConfigTest {
   }
 
   @Test
+  void theHeapLimitIsAPercentage() {
+    assertEquals(90, DepotConfig.of(new JsonObject()).heapLimitPercent());
+    assertEquals(0, DepotConfig.resolve(null, Map.of("DEPOT_HEAP_LIMIT_PERCENT", "0")).heapLimitPercent());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DepotConfig.resolve(null, Map.of("DEPOT_HEAP_LIMIT_PERCENT", "101")));
+    assertTrue(e.getMessage().contains("heapLimitPercent"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("heapLimitPercent", -1)));
+  }
+
+  @Test
   void rolesFromTheEnvironmentAreACommaList() {
     DepotConfig c = DepotConfig.resolve(null, Map.of("DEPOT_ROLES", " storage , gateway,, "));
     assertEquals(List.of("storage", "gateway"), c.roles());

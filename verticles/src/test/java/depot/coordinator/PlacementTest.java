@@ -114,6 +114,16 @@ class PlacementTest {
   }
 
   @Test
+  void skipsNodesWhoseHeapIsFull() {
+    StorageNode full = StorageNode.fromDirectory(new JsonObject().put("id", "full").put("host", "h1").put("status", "UP")
+        .put("diskFree", 100 * GB).put("heapFull", true).put("endpoints", new JsonObject().put("storage", "http://h1:1")));
+    assertTrue(full.heapFull());
+    assertTrue(full.withPlaced(1).heapFull(), "placing a deposit keeps what the heartbeat said");
+    List<StorageNode> nodes = List.of(full, node("a", "h2", GB), node("b", "h3", 2 * GB));
+    assertEquals(List.of("b", "a"), choose(nodes, 3, 1));
+  }
+
+  @Test
   void skipsNodesWithoutUrl() {
     List<StorageNode> nodes = List.of(new StorageNode("nourl", "h1", null, true, 100 * GB, 0), node("a", "h2", GB));
     assertEquals(List.of("a"), choose(nodes, 2, 1));

@@ -1,5 +1,6 @@
 package depot.storage;
 
+import depot.testing.ChildJvm;
 import depot.testing.OnLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -292,14 +293,10 @@ class PackStoreTest {
    */
   @Test
   void compactingAPackNeedsNoMoreHeapThanABatch() throws Exception {
-    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx32m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
-        CompactionInSmallHeap.class.getName(), dir.toString(), "800", String.valueOf(128L << 20))
-        .redirectErrorStream(true).start();
-    String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    assertTrue(child.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), output);
-    assertEquals(0, child.exitValue(), output);
-    assertTrue(output.contains("compacted pack 1; 267 replicas kept and read back"), output);
+    ChildJvm.Result child = ChildJvm.run(CompactionInSmallHeap.class,
+        List.of("-Xmx32m", "-XX:+ExitOnOutOfMemoryError"), 120, dir.toString(), "800", String.valueOf(128L << 20));
+    assertEquals(0, child.exitCode(), child.output());
+    assertTrue(child.output().contains("compacted pack 1; 267 replicas kept and read back"), child.output());
   }
 
   @Test
