@@ -286,6 +286,10 @@ function risks() {
     }
     const down = (store.nodes || []).filter((n) => n.status !== 'UP');
     if (down.length) out.push({ level: 'warn', text: `${down.length} node${down.length === 1 ? '' : 's'} down: ${down.map((n) => n.id).join(', ')}` });
+    const full = (store.nodes || []).filter((n) => n.status === 'UP' && n.heapFull);
+    if (full.length) {
+      out.push({ level: 'bad', text: `${full.length} node${full.length === 1 ? '' : 's'} refuse${full.length === 1 ? 's' : ''} new replicas, heap nearly full: ${full.map((n) => n.id).join(', ')}` });
+    }
   } else {
     const m = store.mine;
     if (store.health && store.health.status !== 'UP') out.push({ level: 'bad', text: 'The cluster is not accepting work right now' });

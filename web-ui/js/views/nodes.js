@@ -1,4 +1,5 @@
-// Nodes (admin): every registered node, its status and heartbeat age, disk and replicas held.
+// Nodes (admin): every registered node, its status and heartbeat age, disk and replicas held; a storage
+// node whose heap is nearly full (it takes no new replica) is marked beside its status.
 import { h, fill, bytes, count, ago, percent, bar, badge } from '../format.js';
 
 let root;
@@ -21,14 +22,20 @@ function disk(n) {
     h('span', { class: 'sub' }, `${bytes(n.diskUsed)} used · ${bytes(n.diskFree)} free`));
 }
 
+function status(n, up) {
+  if (!up || !n.heapFull) return badge(up ? 'UP' : 'DOWN', up ? 'ok' : 'bad');
+  return h('span', { title: 'takes no new replica: its heap is nearly full (heapLimitPercent)' },
+    badge('UP', 'ok'), ' ', badge('HEAP FULL', 'warn'));
+}
+
 function row(n) {
   const up = n.status === 'UP';
-  return h('tr', { 'data-node-id': n.id, 'data-status': n.status },
+  return h('tr', { 'data-node-id': n.id, 'data-status': n.status, 'data-heap-full': String(!!n.heapFull) },
     h('td', { class: 'nowrap' }, h('strong', {}, n.id), n.leader ? h('span', { class: 'leader', title: 'leading coordinator' }, '★ leader') : null),
     h('td', {}, (n.roles || []).map((r) => h('span', { class: 'chip' }, r))),
     h('td', { class: 'mono nowrap' }, n.host || '—'),
     h('td', { class: 'num' }, n.rank ?? '—'),
-    h('td', { class: 'status' }, badge(up ? 'UP' : 'DOWN', up ? 'ok' : 'bad')),
+    h('td', { class: 'status' }, status(n, up)),
     h('td', { class: 'nowrap heartbeat', 'data-at': n.lastHeartbeat || '' }, ago(n.lastHeartbeat)),
     h('td', {}, disk(n)),
     h('td', { class: 'num' }, (n.roles || []).includes('storage') ? count(n.replicas) : '—'),

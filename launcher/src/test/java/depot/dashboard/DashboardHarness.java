@@ -63,6 +63,8 @@ final class DashboardHarness implements AutoCloseable {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   DevCluster cluster;
   Process externalNode;
+  /** Every storage node started as a process of its own, stopped on close. */
+  private final List<Process> started = new ArrayList<>();
   ChromeDriver driver;
   String base;
   final List<String> consoleErrors = new ArrayList<>();
@@ -109,6 +111,11 @@ final class DashboardHarness implements AutoCloseable {
 
   /** One storage node as its own JVM, from the jar {@code mvn package} built. */
   void startExternalStorageNode() throws Exception {
+    externalNode = startStorageProcess(EXTERNAL_NODE, Map.of());
+  }
+
+  /** A storage node {@code id} in a JVM of its own, with {@code extraEnv} on top of the cluster's; once UP. */
+  Process startStorageProcess(String id, Map<String, String> extraEnv) throws Exception {
     Path jar = repoRoot.resolve("launcher").resolve("target").resolve("depot.jar");
     assertTrue(Files.exists(jar), jar + " is missing: run the tests through `mvn verify` (the jar is built in package)");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -120,23 +127,25 @@ final class DashboardHarness implements AutoCloseable {
         "-jar", jar.toString(), "node", "-cluster", "-conf", "conf/storage.json")
         .directory(repoRoot.toFile())
         .redirectErrorStream(true)
-        .redirectOutput(work.resolve(EXTERNAL_NODE + ".log").toFile());
+        .redirectOutput(work.resolve(id + ".log").toFile());
     Map<String, String> penv = pb.environment();
-    penv.put("DEPOT_NODE_ID", EXTERNAL_NODE);
-    penv.put("DEPOT_DATA_DIR", work.resolve("data").resolve(EXTERNAL_NODE).toString());
+    penv.put("DEPOT_NODE_ID", id);
+    penv.put("DEPOT_DATA_DIR", work.resolve("data").resolve(id).toString());
     penv.put("DEPOT_CLUSTER_NAME", env.get("DEPOT_CLUSTER_NAME"));
     penv.put("DEPOT_CLUSTER_PORT", env.get("DEPOT_CLUSTER_PORT"));
     penv.put("DEPOT_HEARTBEAT_INTERVAL_MS", env.get("DEPOT_HEARTBEAT_INTERVAL_MS"));
-    externalNode = pb.start();
-    Process started = externalNode;
+    penv.putAll(extraEnv);
+    Process node = pb.start();
+    started.add(node);
     // Should this JVM die before close(), the node must not outlive it.
-    Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
+    Runtime.getRuntime().addShutdownHook(new Thread(node::destroyForcibly));
     waitUntil(Duration.ofSeconds(120), () -> {
-      if (!externalNode.isAlive()) {
-        fail(EXTERNAL_NODE + " exited with " + externalNode.exitValue() + "; see " + work.resolve(EXTERNAL_NODE + ".log"));
+      if (!node.isAlive()) {
+        fail(id + " exited with " + node.exitValue() + "; see " + work.resolve(id + ".log"));
       }
-      return "UP".equals(nodeStatus(EXTERNAL_NODE));
-    }, EXTERNAL_NODE + " did not register UP");
+      return "UP".equals(nodeStatus(id));
+    }, id + " did not register UP");
+    return node;
   }
 
   String nodeStatus(String id) {
@@ -345,9 +354,7 @@ final class DashboardHarness implements AutoCloseable {
         // the browser is gone already
       }
     }
-    if (externalNode != null && externalNode.isAlive()) {
-      externalNode.destroyForcibly();
-    }
+    started.stream().filter(Process::isAlive).forEach(Process::destroyForcibly);
     if (cluster != null) {
       cluster.close();
     }

@@ -370,4 +370,42 @@ class DashboardIT {
     h.screenshot("admin-summary-at-risk");
     System.out.println("[dashboard] " + DashboardHarness.EXTERNAL_NODE + " shown DOWN " + seconds + " s after SIGKILL");
   }
+
+  /**
+   * A storage node whose heap is past its limit is marked on the nodes page and in the at-risk banner. Its
+   * limit is set below what any collection leaves, and two full collections (jcmd GC.run, the sustain time
+   * apart) make the pressure real: no flag is set by hand.
+   */
+  @Test
+  @Order(8)
+  void storageNodeWithAFullHeapIsMarkedOnThePage() throws Exception {
+    String id = "storage-heap";
+    Process node = h.startStorageProcess(id, Map.of("DEPOT_HEAP_LIMIT_PERCENT", "1"));
+    h.signOut();
+    h.signIn(h.adminToken);
+    h.showView("nodes");
+    String rowSelector = "#nodes-table tbody tr[data-node-id='" + id + "']";
+    // (Collections of its own start-up may already have pressed it: the page must show it either way.)
+    h.waitFor(id + " UP on the page", d -> d.findElements(By.cssSelector(rowSelector)).stream()
+        .anyMatch(r -> "UP".equals(r.getDomAttribute("data-status"))));
+    h.js("window.__noReload = 'still here'");
+
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    for (int i = 0; i < 2; i++) {
+      Process gc = new ProcessBuilder(jcmd, String.valueOf(node.pid()), "GC.run").redirectErrorStream(true).start();
+      assertEquals(0, gc.waitFor(), new String(gc.getInputStream().readAllBytes()));
+      if (i == 0) {
+        Thread.sleep(5_500); // HeapPressure.SUSTAIN_MS, and a little
+      }
+    }
+    h.waitFor(id + " marked HEAP FULL on the page", Duration.ofSeconds(20),
+        d -> d.findElements(By.cssSelector(rowSelector)).stream()
+            .anyMatch(r -> "true".equals(r.getDomAttribute("data-heap-full")) && r.getText().contains("HEAP FULL")));
+    assertEquals("still here", h.js("return window.__noReload"), "the page reloaded");
+    h.screenshot("admin-nodes-heap-full");
+    h.showView("summary");
+    h.waitFor("the at-risk banner naming " + id, d -> d.findElement(By.id("risk-banner")).isDisplayed()
+        && d.findElement(By.id("risk-banner")).getText().contains("heap nearly full: " + id));
+    h.screenshot("admin-summary-heap-full");
+  }
 }
