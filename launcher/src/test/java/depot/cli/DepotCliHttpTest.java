@@ -446,7 +446,9 @@ class DepotCliHttpTest {
         {"nodes":[{"id":"n1","roles":["storage","coordinator"],"host":"10.0.0.1:8080","rank":1,"status":"UP",
           "lastHeartbeat":"%s","diskUsed":1048576,"diskFree":2147483648,"replicas":12,"leader":true},
          {"id":"n2","roles":["storage"],"host":"10.0.0.2:8080","rank":2,"status":"DOWN",
-          "lastHeartbeat":null,"diskUsed":0,"diskFree":0,"replicas":0,"leader":false}]}""".formatted(beat)))) {
+          "lastHeartbeat":null,"diskUsed":0,"diskFree":0,"replicas":0,"leader":false},
+         {"id":"n3","roles":["storage"],"host":"10.0.0.3:8080","rank":3,"status":"UP","heapFull":true,
+          "lastHeartbeat":"%s","diskUsed":0,"diskFree":0,"replicas":0,"leader":false}]}""".formatted(beat, beat)))) {
       CliRunner.Result missing = depot("nodes", "--server", server.url());
       assertOneLineError(missing, "no admin token: pass --admin-token TOKEN or set DEPOT_ADMIN_TOKEN");
 
@@ -459,7 +461,9 @@ class DepotCliHttpTest {
       assertTrue(lines.get(1).matches("n1\\*\\s+storage,coordinator\\s+10\\.0\\.0\\.1:8080\\s+1\\s+UP\\s+\\d+\\.\\ds ago\\s+1\\.0 MiB\\s+2\\.0 GiB\\s+12"),
           lines.get(1));
       assertTrue(lines.get(2).matches("n2\\s+storage\\s+10\\.0\\.0\\.2:8080\\s+2\\s+DOWN\\s+never\\s+0 B\\s+0 B\\s+0"), lines.get(2));
-      assertEquals("* leader", lines.get(3));
+      assertTrue(lines.get(3).matches("n3\\s+storage\\s+10\\.0\\.0\\.3:8080\\s+3\\s+UP,HEAP-FULL\\s+.*"), lines.get(3));
+      assertEquals("* leader", lines.get(4));
+      assertEquals("HEAP-FULL: takes no new replica, its heap is nearly full (heapLimitPercent)", lines.get(5));
     }
   }
 }

@@ -43,7 +43,7 @@ public final class NodesCommand extends AdminCommandBase {
           roles.isEmpty() ? "-" : String.join(",", roles.stream().map(String::valueOf).toList()),
           n.getValue("host"),
           n.getValue("rank"),
-          n.getValue("status"),
+          Boolean.TRUE.equals(n.getValue("heapFull")) ? n.getValue("status") + ",HEAP-FULL" : n.getValue("status"),
           TimeFormat.ago(TimeFormat.parse(n.getValue("lastHeartbeat")), now),
           bytes(n.getValue("diskUsed")),
           bytes(n.getValue("diskFree")),
@@ -52,6 +52,9 @@ public final class NodesCommand extends AdminCommandBase {
     table.print(ctx.out());
     if (anyLeader) {
       ctx.out().println("* leader");
+    }
+    if (nodes.stream().anyMatch(n -> Boolean.TRUE.equals(((JsonObject) n).getValue("heapFull")))) {
+      ctx.out().println("HEAP-FULL: takes no new replica, its heap is nearly full (heapLimitPercent)");
     }
   }
 
