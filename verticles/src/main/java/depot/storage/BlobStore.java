@@ -178,12 +178,20 @@ public final class BlobStore {
 
   public Set<String> blobIds() {
     Set<String> all = new java.util.HashSet<>(inventory.keySet());
-    all.addAll(packs.entries().keySet());
+    all.addAll(packs.blobIds());
     return all;
   }
 
+  /** The ids of every replica held, compactly: for a list kept for minutes (a scrub pass). */
+  BlobIdList blobIdList() {
+    BlobIdList ids = new BlobIdList();
+    inventory.keySet().forEach(ids::add);
+    packs.addIdsTo(ids);
+    return ids;
+  }
+
   public int replicaCount() {
-    return inventory.size() + packs.entries().size();
+    return inventory.size() + packs.size();
   }
 
   /** Bytes held, kept as a running total: heartbeats ask every second, and the inventory can be large. */

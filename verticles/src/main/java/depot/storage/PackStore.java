@@ -19,11 +19,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
@@ -60,7 +62,11 @@ final class PackStore {
   private final Path dir;
   private final long rollBytes;
   private final long compactionBytesPerSecond;
-  private final Map<String, Location> index = new ConcurrentHashMap<>();
+  /**
+   * By blob id as a UUID: 32 bytes a key where the id's string takes 80, for an entry held per replica (three
+   * per file on the dev cluster).
+   */
+  private final Map<UUID, Location> index = new ConcurrentHashMap<>();
   /** Per pack: its size on disk, and the bytes of the replicas in it that are still indexed. */
   private final Map<Integer, Long> packSizes = new ConcurrentHashMap<>();
   private final Map<Integer, Long> liveBytesByPack = new ConcurrentHashMap<>();
@@ -78,17 +84,58 @@ final class PackStore {
 
   /**
    * Where a packed replica is, and what its reads are checked against: the manifest's fields without the
-   * storing time (only the pack needs it) and with the SHA-256 as bytes. Held in memory for every replica:
-   * with whole manifests and their two strings the dev cluster's live heap at 30,000 files (90,000 replicas)
-   * was 100.9 MB, now 86.4 MB.
+   * storing time (only the pack needs it). Held in memory for every replica, so the SHA-256 is four longs and
+   * a one-chunk replica's CRC an int, not arrays: 80 bytes an entry where the record with its two arrays took
+   * 120 (and whole manifests, before that, some 300).
    */
-  record Location(int pack, long dataOffset, long size, byte[] sha256, int chunkSize, int[] crcs) {
+  static final class Location {
+    private final int pack;
+    private final long dataOffset;
+    private final long size;
+    private final int chunkSize;
+    private final long sha0;
+    private final long sha1;
+    private final long sha2;
+    private final long sha3;
+    /** The CRC of a one-chunk replica; with more chunks, {@link #moreCrcs} holds them all. */
+    private final int crc;
+    private final int[] moreCrcs;
+
+    private Location(int pack, long dataOffset, BlobManifest m) {
+      this.pack = pack;
+      this.dataOffset = dataOffset;
+      this.size = m.size();
+      this.chunkSize = m.chunkSize();
+      ByteBuffer sha = ByteBuffer.wrap(HexFormat.of().parseHex(m.sha256()));
+      this.sha0 = sha.getLong();
+      this.sha1 = sha.getLong();
+      this.sha2 = sha.getLong();
+      this.sha3 = sha.getLong();
+      int[] crcs = m.crcs();
+      this.crc = crcs.length == 1 ? crcs[0] : 0;
+      this.moreCrcs = crcs.length == 1 ? null : crcs.clone();
+    }
+
     static Location of(int pack, long dataOffset, BlobManifest m) {
-      return new Location(pack, dataOffset, m.size(), HexFormat.of().parseHex(m.sha256()), m.chunkSize(), m.crcs());
+      return new Location(pack, dataOffset, m);
+    }
+
+    int pack() {
+      return pack;
+    }
+
+    long dataOffset() {
+      return dataOffset;
+    }
+
+    long size() {
+      return size;
     }
 
     BlobManifest manifest(String blobId) {
-      return new BlobManifest(blobId, size, HexFormat.of().formatHex(sha256), chunkSize, crcs, null);
+      byte[] sha = ByteBuffer.allocate(32).putLong(sha0).putLong(sha1).putLong(sha2).putLong(sha3).array();
+      int[] crcs = moreCrcs == null ? new int[] {crc} : moreCrcs.clone();
+      return new BlobManifest(blobId, size, HexFormat.of().formatHex(sha), chunkSize, crcs, null);
     }
   }
 
@@ -173,7 +220,9 @@ final class PackStore {
         if (dataOffset + m.size() > size) {
           break;
         }
-        if (intact(ch, dataOffset, m)) {
+        if (!BlobIds.isValid(m.blobId())) {
+          log.warn("{}: record at offset {} names no blob id ('{}'); not indexed", p, dataOffset, m.blobId());
+        } else if (intact(ch, dataOffset, m)) {
           indexPut(m.blobId(), Location.of(number, dataOffset, m));
         } else {
           // Rot inside a whole record: only that replica is lost (the coordinator copies it again), not the rest.
@@ -196,7 +245,7 @@ final class PackStore {
    * order, that is a pack up to its own).
    */
   private void applyDeletion(String blobId, Integer pack, Integer upTo) {
-    Location loc = index.get(blobId);
+    Location loc = lookup(blobId);
     if (loc != null && (pack != null ? loc.pack() == pack : upTo == null || loc.pack() <= upTo)) {
       indexRemove(blobId);
     }
@@ -225,15 +274,38 @@ final class PackStore {
   }
 
   boolean has(String blobId) {
-    return index.containsKey(blobId);
+    return lookup(blobId) != null;
   }
 
   Location location(String blobId) {
-    return index.get(blobId);
+    return lookup(blobId);
   }
 
-  Map<String, Location> entries() {
-    return index;
+  /** How many replicas the packs hold. */
+  int size() {
+    return index.size();
+  }
+
+  /** The ids of the replicas the packs hold (a copy). */
+  Set<String> blobIds() {
+    Set<String> ids = new HashSet<>(index.size() * 4 / 3 + 1);
+    index.keySet().forEach(id -> ids.add(id.toString()));
+    return ids;
+  }
+
+  /** Adds the id of every replica the packs hold to {@code ids}, making no string of them. */
+  void addIdsTo(BlobIdList ids) {
+    index.keySet().forEach(ids::add);
+  }
+
+  /** Null for an id that is no blob id at all (it cannot be in the index). */
+  private static UUID key(String blobId) {
+    return BlobIds.isValid(blobId) ? UUID.fromString(blobId) : null;
+  }
+
+  private Location lookup(String blobId) {
+    UUID key = key(blobId);
+    return key == null ? null : index.get(key);
   }
 
   /** Bytes of the replicas currently in the index (not the packs' size: deleted records still take space). */
@@ -243,7 +315,11 @@ final class PackStore {
   }
 
   private void indexPut(String blobId, Location loc) {
-    Location old = index.put(blobId, loc);
+    UUID key = key(blobId);
+    if (key == null) {
+      throw new IllegalArgumentException("not a blob id: " + blobId);
+    }
+    Location old = index.put(key, loc);
     if (old != null) {
       uncount(old);
     }
@@ -251,7 +327,8 @@ final class PackStore {
   }
 
   private void indexRemove(String blobId) {
-    Location old = index.remove(blobId);
+    UUID key = key(blobId);
+    Location old = key == null ? null : index.remove(key);
     if (old != null) {
       uncount(old);
     }
@@ -275,7 +352,7 @@ final class PackStore {
       // Name the pack the copy lands in, not the one it leaves.
       return move.transform(ignored -> delete(blobId));
     }
-    Location loc = index.get(blobId);
+    Location loc = lookup(blobId);
     if (loc == null) {
       return Future.succeededFuture();
     }
@@ -342,7 +419,7 @@ final class PackStore {
           continue;
         }
         if (p.manifest() != null) {
-          if (p.movedFrom() == null || index.get(p.manifest().blobId()) == p.movedFrom()) {
+          if (p.movedFrom() == null || lookup(p.manifest().blobId()) == p.movedFrom()) {
             indexPut(p.manifest().blobId(), ar.result().get(i));
           }
         } else if (p.deletedId() != null) {
@@ -494,7 +571,7 @@ final class PackStore {
           continue;
         }
         BlobManifest m = BlobManifest.fromJson(json);
-        Location loc = index.get(m.blobId());
+        Location loc = lookup(m.blobId());
         if (loc != null && loc.pack() == pack && loc.dataOffset() == dataOffset) {
           ByteBuffer data = ByteBuffer.allocate((int) m.size());
           readFully(ch, data, dataOffset);
@@ -528,7 +605,7 @@ final class PackStore {
   /** Copies a replica forward if it is still live in {@code pack}; a corrupt one is dropped from the index. */
   private Future<Void> copyReplica(int pack, Found f) {
     String id = f.manifest().blobId();
-    Location loc = index.get(id);
+    Location loc = lookup(id);
     if (loc == null || loc.pack() != pack || loc.dataOffset() != f.dataOffset() || deleting.containsKey(id)) {
       return null;
     }
@@ -568,8 +645,8 @@ final class PackStore {
   private Future<Void> deletePack(int pack) {
     Set<String> beingDeleted = Set.copyOf(deleting.keySet());
     return vertx.<Void>executeBlocking(() -> {
-      for (Map.Entry<String, Location> e : index.entrySet()) {
-        if (e.getValue().pack() == pack && !beingDeleted.contains(e.getKey())) {
+      for (Map.Entry<UUID, Location> e : index.entrySet()) {
+        if (e.getValue().pack() == pack && !beingDeleted.contains(e.getKey().toString())) {
           throw new IllegalStateException("pack " + pack + " still holds live replica " + e.getKey() + ": not deleted");
         }
       }
@@ -596,12 +673,12 @@ final class PackStore {
 
   /** The replica's bytes (small by construction), checked against their chunk checksums. */
   Future<Buffer> read(String blobId) {
-    Location loc = index.get(blobId);
+    Location loc = lookup(blobId);
     if (loc == null) {
       return Future.failedFuture(new IllegalStateException("no packed replica " + blobId));
     }
     return readAt(blobId, loc).recover(e -> {
-      Location now = index.get(blobId);
+      Location now = lookup(blobId);
       // Compaction copied the replica forward and deleted the pack between the look-up and the read.
       return e instanceof NoSuchFileException && now != null && now.pack() != loc.pack()
           ? readAt(blobId, now) : Future.failedFuture(e);

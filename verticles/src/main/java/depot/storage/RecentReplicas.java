@@ -1,16 +1,14 @@
 package depot.storage;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
  * Replicas stored in the last minutes, which a coordinator may not have committed yet (reconciliation must
- * not take them for debris). Kept in time buckets of references to ids the index already holds, dropped a
- * whole bucket at a time: a map from id to time cost about 48 bytes a replica, and at a thousand small
- * deposits a second a five-minute window holds 300,000 of them per node.
+ * not take them for debris). Kept in time buckets of compact id lists, dropped a whole bucket at a time: at a
+ * thousand small deposits a second a five-minute window holds 300,000 ids per node, which as strings would
+ * take 80 bytes each and as a map from id to time 48 more.
  */
 final class RecentReplicas {
   static final long BUCKET_MS = 10_000;
@@ -18,7 +16,7 @@ final class RecentReplicas {
   private final long windowMs;
   private final ArrayDeque<Bucket> buckets = new ArrayDeque<>();
 
-  private record Bucket(long start, List<String> ids) {}
+  private record Bucket(long start, BlobIdList ids) {}
 
   RecentReplicas(long windowMs) {
     this.windowMs = windowMs;
@@ -27,7 +25,7 @@ final class RecentReplicas {
   synchronized void add(String blobId, long now) {
     Bucket last = buckets.peekLast();
     if (last == null || now >= last.start() + BUCKET_MS) {
-      last = new Bucket(now, new ArrayList<>());
+      last = new Bucket(now, new BlobIdList());
       buckets.addLast(last);
     }
     last.ids().add(blobId);
@@ -38,7 +36,11 @@ final class RecentReplicas {
   synchronized Set<String> within(long now) {
     dropOlderThanTheWindow(now);
     Set<String> ids = new HashSet<>();
-    buckets.forEach(b -> ids.addAll(b.ids()));
+    for (Bucket b : buckets) {
+      for (int i = 0; i < b.ids().size(); i++) {
+        ids.add(b.ids().get(i));
+      }
+    }
     return ids;
   }
 

@@ -10,8 +10,6 @@ import io.vertx.core.streams.WriteStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
-import java.util.Deque;
 
 /**
  * Background bit-rot detection: re-reads every replica against its chunk checksums, at a bounded rate
@@ -28,7 +26,9 @@ final class Scrubber {
   private final String nodeId;
   private final long bytesPerSecond;
   private final long pauseMs;
-  private final Deque<String> pass = new ArrayDeque<>();
+  /** The replicas of the current pass (held for its whole length, so compactly) and how far it has got. */
+  private BlobIdList pass = new BlobIdList();
+  private int passed;
   private long timer = -1;
   private boolean stopped;
   private long scrubbed;
@@ -64,14 +64,15 @@ final class Scrubber {
     if (stopped) {
       return;
     }
-    if (pass.isEmpty()) {
-      pass.addAll(store.blobIds());
-      if (pass.isEmpty()) {
+    if (passed == pass.size()) {
+      pass = store.blobIdList();
+      passed = 0;
+      if (pass.size() == 0) {
         timer = vertx.setTimer(pauseMs, id -> next());
         return;
       }
     }
-    String blobId = pass.poll();
+    String blobId = pass.get(passed++);
     if (!store.has(blobId)) {
       vertx.runOnContext(v -> next());
       return;
@@ -95,7 +96,7 @@ final class Scrubber {
           // cost (look-ups, a disk read each) that the byte count alone would not bound.
           long cost = Math.max(bytes, MIN_COST);
           long restMs = Math.max(1, cost * 1000 / bytesPerSecond - (System.currentTimeMillis() - started));
-          timer = vertx.setTimer(pass.isEmpty() ? Math.max(restMs, pauseMs) : restMs, id -> next());
+          timer = vertx.setTimer(passed == pass.size() ? Math.max(restMs, pauseMs) : restMs, id -> next());
         });
   }
 

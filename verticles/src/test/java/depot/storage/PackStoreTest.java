@@ -88,21 +88,41 @@ class PackStoreTest {
     }
   }
 
+  static void assertIndexedAs(PackStore packs, BlobManifest m) {
+    BlobManifest indexed = packs.location(m.blobId()).manifest(m.blobId());
+    assertEquals(m.blobId(), indexed.blobId());
+    assertEquals(m.size(), indexed.size());
+    assertEquals(m.sha256(), indexed.sha256());
+    assertEquals(m.chunkSize(), indexed.chunkSize());
+    assertArrayEquals(m.crcs(), indexed.crcs(), m.size() + " bytes");
+  }
+
+  /** The index keeps a manifest's hash and checksums in fields, not arrays: none, one or several chunks. */
+  @Test
+  void theIndexGivesBackEachManifestAsStored() throws Exception {
+    PackStore packs = open();
+    List<Buffer> contents = List.of(content(1, 0), content(2, 1), content(3, CHUNK), content(4, 3 * CHUNK + 7));
+    List<BlobManifest> manifests = put(packs, contents);
+    for (BlobManifest m : manifests) {
+      assertIndexedAs(packs, m);
+    }
+    assertEquals(java.util.Set.copyOf(manifests.stream().map(BlobManifest::blobId).toList()), packs.blobIds());
+    assertFalse(packs.has("not-a-blob-id"), "an id that is no UUID is simply not there");
+    assertFalse(packs.has(manifests.get(0).blobId().toUpperCase(java.util.Locale.ROOT)), "ids are lower case");
+  }
+
   @Test
   void aPackReopenedAfterACrashIndexesEveryReplicaAndServesItsManifest() throws Exception {
     PackStore packs = open();
     List<Buffer> first = List.of(content(1, 4096), content(2, 10), content(3, 3000));
     List<BlobManifest> firstManifests = put(packs, first);
     for (BlobManifest m : firstManifests) {
-      BlobManifest indexed = packs.location(m.blobId()).manifest(m.blobId());
-      assertEquals(m.sha256(), indexed.sha256());
-      assertEquals(m.size(), indexed.size());
-      assertArrayEquals(m.crcs(), indexed.crcs());
+      assertIndexedAs(packs, m);
     }
 
     // No close: as after a crash.
     PackStore reopened = open();
-    assertEquals(3, reopened.entries().size());
+    assertEquals(3, reopened.size());
     assertHolds(reopened, firstManifests, first);
     assertEquals(firstManifests.get(0).sha256(),
         reopened.location(firstManifests.get(0).blobId()).manifest(firstManifests.get(0).blobId()).sha256());
@@ -110,7 +130,7 @@ class PackStoreTest {
     List<Buffer> second = List.of(content(4, 4096), content(5, 1));
     List<BlobManifest> secondManifests = put(reopened, second);
     PackStore third = open();
-    assertEquals(5, third.entries().size());
+    assertEquals(5, third.size());
     assertHolds(third, firstManifests, first);
     assertHolds(third, secondManifests, second);
   }
@@ -235,7 +255,7 @@ class PackStoreTest {
     assertGone(packs, deleted);
 
     PackStore reopened = open(SMALL_ROLL);
-    assertEquals(kept.size(), reopened.entries().size(), "after a reopen only the kept replicas are there");
+    assertEquals(kept.size(), reopened.size(), "after a reopen only the kept replicas are there");
     assertHolds(reopened, kept, keptContents);
     assertGone(reopened, deleted);
   }

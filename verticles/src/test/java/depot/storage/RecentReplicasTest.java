@@ -13,14 +13,17 @@ class RecentReplicasTest {
   @Test
   void everyReplicaStoredWithinTheWindowIsListedAndOldBucketsGo() {
     RecentReplicas recent = new RecentReplicas(WINDOW);
-    recent.add("a", 0);
-    recent.add("b", 5_000);
-    recent.add("c", 15_000);
-    assertEquals(Set.of("a", "b", "c"), recent.within(20_000));
-    // "b" was stored 5 s after "a", in the same bucket: listed until the whole bucket is out of the window.
-    assertEquals(Set.of("a", "b", "c"), recent.within(WINDOW + 5_000));
-    assertEquals(Set.of("a", "b", "c"), recent.within(WINDOW + RecentReplicas.BUCKET_MS - 1));
-    assertEquals(Set.of("c"), recent.within(WINDOW + RecentReplicas.BUCKET_MS));
+    String a = BlobIds.newId();
+    String b = BlobIds.newId();
+    String c = BlobIds.newId();
+    recent.add(a, 0);
+    recent.add(b, 5_000);
+    recent.add(c, 15_000);
+    assertEquals(Set.of(a, b, c), recent.within(20_000));
+    // b was stored 5 s after a, in the same bucket: listed until the whole bucket is out of the window.
+    assertEquals(Set.of(a, b, c), recent.within(WINDOW + 5_000));
+    assertEquals(Set.of(a, b, c), recent.within(WINDOW + RecentReplicas.BUCKET_MS - 1));
+    assertEquals(Set.of(c), recent.within(WINDOW + RecentReplicas.BUCKET_MS));
     assertEquals(Set.of(), recent.within(15_000 + WINDOW + RecentReplicas.BUCKET_MS));
   }
 
@@ -32,8 +35,9 @@ class RecentReplicasTest {
     java.util.Map<String, Long> storedAt = new java.util.HashMap<>();
     for (int i = 0; i < 5_000; i++) {
       now += random.nextInt(200);
-      recent.add("r" + i, now);
-      storedAt.put("r" + i, now);
+      String stored = BlobIds.newId();
+      recent.add(stored, now);
+      storedAt.put(stored, now);
       if (i % 500 == 0) {
         Set<String> listed = recent.within(now);
         long at = now;
