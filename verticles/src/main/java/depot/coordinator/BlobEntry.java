@@ -18,7 +18,11 @@ final class BlobEntry {
    * rare and copy a small array.
    */
   final Set<String> nodes = new CopyOnWriteArraySet<>();
-  final Set<String> files = new CopyOnWriteArraySet<>();
+  /**
+   * The files themselves, by identity (a file's entry lives as long as its name): their "owner/name" keys
+   * were a new string of about 90 bytes per file, and finding a file by key cost a look-up for each.
+   */
+  final Set<FileEntry> files = new CopyOnWriteArraySet<>();
   long orphanedAt;
 
   BlobEntry(String blobId, String owner, String sha256, long size) {

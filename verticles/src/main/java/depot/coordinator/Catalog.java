@@ -130,7 +130,7 @@ public final class Catalog {
       file = new FileEntry(owner, name);
       mine.put(name, file);
     } else if (!file.blobId.equals(blobId)) {
-      release(file.blobId, file.key(), op.getLong("ts", System.currentTimeMillis()));
+      release(file.blobId, file, op.getLong("ts", System.currentTimeMillis()));
     }
     file.blobId = blobId;
     // A snapshot carries the version; a live deposit bumps it.
@@ -138,7 +138,7 @@ public final class Catalog {
     file.replicas = op.getInteger("replicas");
     file.depositedAt = op.getString("at");
     file.lamport = op.getLong("lamport", 0L);
-    blob.files.add(file.key());
+    blob.files.add(file);
     if (blob.orphanedAt != 0) {
       // An orphan taken back into use (a dedup that raced the delete of its last file) is content again.
       blob.orphanedAt = 0;
@@ -148,10 +148,10 @@ public final class Catalog {
     return new JsonObject().put("fileKey", file.key());
   }
 
-  private void release(String blobId, String fileKey, long when) {
+  private void release(String blobId, FileEntry file, long when) {
     BlobEntry old = blobs.get(blobId);
     if (old != null) {
-      old.files.remove(fileKey);
+      old.files.remove(file);
       if (old.files.isEmpty()) {
         old.orphanedAt = Math.max(1, when);
         orphans.put(old.blobId, old);
@@ -170,7 +170,7 @@ public final class Catalog {
     if (file == null) {
       return new JsonObject().put("deleted", false);
     }
-    release(file.blobId, file.key(), op.getLong("ts", System.currentTimeMillis()));
+    release(file.blobId, file, op.getLong("ts", System.currentTimeMillis()));
     return new JsonObject().put("deleted", true).put("blobId", file.blobId);
   }
 
@@ -273,12 +273,8 @@ public final class Catalog {
   /** Replicas a blob should have: the most any of its files asks for. */
   int desiredReplicas(BlobEntry blob) {
     int desired = 0;
-    for (String fileKey : blob.files) {
-      int slash = fileKey.indexOf('/');
-      FileEntry f = file(fileKey.substring(0, slash), fileKey.substring(slash + 1));
-      if (f != null) {
-        desired = Math.max(desired, f.replicas);
-      }
+    for (FileEntry f : blob.files) {
+      desired = Math.max(desired, f.replicas);
     }
     return desired;
   }
