@@ -436,9 +436,6 @@ public class CoordinatorVerticle extends VerticleBase {
       throw DepotException.badRequest("'clientId' (a UUID) and 'tokenHash' (64 hex digits) are required");
     }
     ClientEntry known = catalog.client(clientId);
-    if (known == null) {
-      requireHeapRoom("new clients");
-    }
     if (known != null) {
       if (!known.tokenHash().equals(tokenHash)) {
         throw new DepotException(ErrorCode.CONFLICT, "client id " + clientId + " is taken");
@@ -446,6 +443,7 @@ public class CoordinatorVerticle extends VerticleBase {
       return Future.succeededFuture(new JsonObject().put("clientId", clientId).put("nickname", known.nickname())
           .put("createdAt", known.createdAt()));
     }
+    requireHeapRoom("new clients");
     String at = Instant.now().toString();
     JsonObject op = new JsonObject().put("op", Catalog.OP_CLIENT_ADD).put("clientId", clientId)
         .put("nickname", nickname.trim()).put("tokenHash", tokenHash).put("at", at);

@@ -57,11 +57,11 @@ public final class HeapPressure implements AutoCloseable {
   }
 
   HeapPressure(int limitPercent, long sustainMs) {
-    this.sustainMs = sustainMs;
     if (limitPercent < 0 || limitPercent > 100) {
       throw new IllegalArgumentException("heap limit must be a percentage (0 = off), not " + limitPercent);
     }
     this.limitPercent = limitPercent;
+    this.sustainMs = sustainMs;
     if (limitPercent == 0) {
       return;
     }
@@ -111,11 +111,11 @@ public final class HeapPressure implements AutoCloseable {
     }
     if (!pressed && overSince >= 0 && now - overSince >= sustainMs) {
       pressed = true;
-      log.warn("heap nearly full: {}; new files are refused until it is below {}%", describe(),
+      log.warn("heap nearly full: {}; new files and replicas are refused until it is below {}%", describe(),
           limitPercent - RELEASE_MARGIN_PERCENT);
     } else if (pressed && percent < limitPercent - RELEASE_MARGIN_PERCENT) {
       pressed = false;
-      log.info("heap has room again: {}; new files are accepted", describe());
+      log.info("heap has room again: {}; new files and replicas are accepted", describe());
     }
   }
 
