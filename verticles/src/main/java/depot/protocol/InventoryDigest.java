@@ -23,12 +23,19 @@ public final class InventoryDigest {
 
   /** The bucket of a blob id (a UUID). */
   public static int bucketOf(String blobId) {
-    return (int) (UUID.fromString(blobId).getLeastSignificantBits() & (BUCKETS - 1));
+    return bucketOf(UUID.fromString(blobId));
+  }
+
+  public static int bucketOf(UUID blobId) {
+    return (int) (blobId.getLeastSignificantBits() & (BUCKETS - 1));
   }
 
   public InventoryDigest add(String blobId) {
-    UUID id = UUID.fromString(blobId);
-    int bucket = (int) (id.getLeastSignificantBits() & (BUCKETS - 1));
+    return add(UUID.fromString(blobId));
+  }
+
+  public InventoryDigest add(UUID id) {
+    int bucket = bucketOf(id);
     xors[bucket] ^= id.getMostSignificantBits() ^ Long.rotateLeft(id.getLeastSignificantBits(), 29);
     counts[bucket]++;
     return this;

@@ -2,6 +2,7 @@ package depot.storage;
 
 import java.util.Arrays;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Blob ids in a list that holds each as the two longs of its UUID: 16 bytes an id where a string takes 80.
@@ -28,6 +29,12 @@ final class BlobIdList {
 
   int size() {
     return size;
+  }
+
+  void forEach(Consumer<UUID> action) {
+    for (int i = 0; i < size; i++) {
+      action.accept(new UUID(bits[2 * i], bits[2 * i + 1]));
+    }
   }
 
   /** The {@code i}th id, as the string every other part of Depot names it by. */

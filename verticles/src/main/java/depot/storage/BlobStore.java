@@ -19,9 +19,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * A storage node's replicas on local disk: {@code blobs/<xx>/<blobId>} holds the bytes and
@@ -171,22 +171,27 @@ public final class BlobStore {
     return packs.has(blobId);
   }
 
-  /** Replicas stored in the last {@link #RECENT_MS}: a coordinator may not have committed their deposit yet. */
-  public Set<String> recentlyStored() {
-    return recent.within(System.currentTimeMillis());
+  /**
+   * Replicas stored in the last {@link #RECENT_MS} (a coordinator may not have committed their deposit yet),
+   * to {@code action}.
+   */
+  public void forEachRecentlyStored(Consumer<UUID> action) {
+    recent.forEachWithin(System.currentTimeMillis(), action);
   }
 
-  public Set<String> blobIds() {
-    Set<String> all = new java.util.HashSet<>(inventory.keySet());
-    all.addAll(packs.blobIds());
-    return all;
+  /**
+   * The id of every replica held, to {@code action}. No list of strings: at a few hundred thousand replicas a
+   * node, one string each took tens of megabytes for every inventory the coordinator asked for.
+   */
+  public void forEachBlobId(Consumer<UUID> action) {
+    inventory.keySet().forEach(id -> action.accept(UUID.fromString(id)));
+    packs.forEachId(action);
   }
 
   /** The ids of every replica held, compactly: for a list kept for minutes (a scrub pass). */
   BlobIdList blobIdList() {
     BlobIdList ids = new BlobIdList();
-    inventory.keySet().forEach(ids::add);
-    packs.addIdsTo(ids);
+    forEachBlobId(ids::add);
     return ids;
   }
 

@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +26,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
 /**
@@ -57,6 +57,14 @@ final class PackStore {
    * deposit queued behind a batch waits for a couple of MiB to be written, not for the whole pack.
    */
   private static final int COPY_BATCH_BYTES = 2 << 20;
+  /**
+   * Batches are written through one direct buffer of this size, reused. Written from the heap, each record
+   * was copied into a temporary direct buffer of the JDK's, which keeps up to 16 of them cached on each of
+   * the 20 worker threads: a JVM with a 32 MiB heap (and so 32 MiB of direct memory) ran out of it.
+   */
+  private static final int WRITE_BUFFER_BYTES = 1 << 20;
+  /** Used by one batch at a time (batches are written in order, one after the other); made on first use. */
+  private ByteBuffer writeBuffer;
 
   private final Vertx vertx;
   private final Path dir;
@@ -286,16 +294,9 @@ final class PackStore {
     return index.size();
   }
 
-  /** The ids of the replicas the packs hold (a copy). */
-  Set<String> blobIds() {
-    Set<String> ids = new HashSet<>(index.size() * 4 / 3 + 1);
-    index.keySet().forEach(id -> ids.add(id.toString()));
-    return ids;
-  }
-
-  /** Adds the id of every replica the packs hold to {@code ids}, making no string of them. */
-  void addIdsTo(BlobIdList ids) {
-    index.keySet().forEach(ids::add);
+  /** The id of every replica the packs hold, to {@code action}, making no string of them. */
+  void forEachId(Consumer<UUID> action) {
+    index.keySet().forEach(action);
   }
 
   /** Null for an id that is no blob id at all (it cannot be in the index). */
@@ -395,12 +396,9 @@ final class PackStore {
             : Location.of(currentNumber, end + 8 + p.record().getInt(4), p.manifest()));
         end += p.record().remaining();
       }
-      // The whole batch in one gathering write (one system call, not one per replica), then one fsync.
-      long written = currentSize;
+      // The whole batch through one direct buffer (a system call per MiB, not one per replica), then one fsync.
       try {
-        while (written < end) {
-          written += current.write(records);
-        }
+        writeAll(records);
         current.force(false);
       } catch (IOException e) {
         // Nothing of a failed batch stays behind: the next one starts where this one did.
@@ -659,6 +657,34 @@ final class PackStore {
       packSizes.remove(pack);
       liveBytesByPack.remove(pack);
     });
+  }
+
+  /** Appends {@code records} to the current pack at its position (blocking; a worker thread). */
+  private void writeAll(ByteBuffer[] records) throws IOException {
+    if (writeBuffer == null) {
+      writeBuffer = ByteBuffer.allocateDirect(WRITE_BUFFER_BYTES);
+    }
+    ByteBuffer out = writeBuffer.clear();
+    for (ByteBuffer record : records) {
+      ByteBuffer in = record.duplicate();
+      while (in.hasRemaining()) {
+        if (!out.hasRemaining()) {
+          drain(out);
+        }
+        int n = Math.min(in.remaining(), out.remaining());
+        out.put(out.position(), in, in.position(), n).position(out.position() + n);
+        in.position(in.position() + n);
+      }
+    }
+    drain(out);
+  }
+
+  private void drain(ByteBuffer out) throws IOException {
+    out.flip();
+    while (out.hasRemaining()) {
+      current.write(out);
+    }
+    out.clear();
   }
 
   /** The pack appended to now. */

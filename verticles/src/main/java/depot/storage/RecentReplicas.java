@@ -1,8 +1,8 @@
 package depot.storage;
 
 import java.util.ArrayDeque;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * Replicas stored in the last minutes, which a coordinator may not have committed yet (reconciliation must
@@ -32,16 +32,15 @@ final class RecentReplicas {
     dropOlderThanTheWindow(now);
   }
 
-  /** Every replica stored within the window (and some up to one bucket older). */
-  synchronized Set<String> within(long now) {
+  /**
+   * Every replica stored within the window (and some up to one bucket older), to {@code action} under this
+   * list's lock: no string is made of the ones the caller does not keep.
+   */
+  synchronized void forEachWithin(long now, Consumer<UUID> action) {
     dropOlderThanTheWindow(now);
-    Set<String> ids = new HashSet<>();
     for (Bucket b : buckets) {
-      for (int i = 0; i < b.ids().size(); i++) {
-        ids.add(b.ids().get(i));
-      }
+      b.ids().forEach(action);
     }
-    return ids;
   }
 
   /** A bucket goes once its newest possible entry has left the window. */

@@ -37,8 +37,12 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * A storage node: replicas on local disk, streamed in and out over HTTP (the data path), commanded over
@@ -449,29 +453,34 @@ public class StorageVerticle extends VerticleBase {
         wanted[bucket] = true;
       }
     }
-    return vertx.executeBlocking(() -> inBuckets(store.blobIds(), wanted), false).compose(blobs -> {
+    return vertx.executeBlocking(() -> inBuckets(store::forEachBlobId, wanted), false).compose(blobs -> {
       // Replicas of the last minutes are named apart: their deposit may still be on its way to the catalog.
       // Taken after the listing, so every replica listed and stored lately is among them; only those in the
       // buckets asked for (at a thousand deposits a second the whole list is 300,000 ids).
-      java.util.Set<String> recent = store.recentlyStored();
-      return vertx.executeBlocking(() -> inBuckets(recent, wanted), false)
+      return vertx.executeBlocking(() -> inBuckets(store::forEachRecentlyStored, wanted), false)
           .map(recentInBuckets -> new JsonObject().put("node", nodeId).put("blobIds", blobs).put("recent", recentInBuckets));
     });
   }
 
-  private static JsonArray inBuckets(java.util.Set<String> blobIds, boolean[] wanted) {
-    JsonArray in = new JsonArray();
-    for (String id : blobIds) {
+  /** The ids {@code source} gives that fall in the buckets wanted, each once; only those become strings. */
+  private static JsonArray inBuckets(Consumer<Consumer<UUID>> source, boolean[] wanted) {
+    Set<UUID> in = new HashSet<>();
+    source.accept(id -> {
       if (wanted[InventoryDigest.bucketOf(id)]) {
         in.add(id);
       }
-    }
-    return in;
+    });
+    JsonArray ids = new JsonArray();
+    in.forEach(id -> ids.add(id.toString()));
+    return ids;
   }
 
   private Future<JsonObject> inventoryDigest() {
-    return vertx.executeBlocking(() -> new JsonObject().put("node", nodeId)
-        .put("digest", InventoryDigest.of(store.blobIds()).encode()), false);
+    return vertx.executeBlocking(() -> {
+      InventoryDigest digest = new InventoryDigest();
+      store.forEachBlobId(digest::add);
+      return new JsonObject().put("node", nodeId).put("digest", digest.encode());
+    }, false);
   }
 
   static Future<Void> fail(HttpServerResponse resp, DepotException e) {

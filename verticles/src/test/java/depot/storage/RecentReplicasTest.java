@@ -19,12 +19,12 @@ class RecentReplicasTest {
     recent.add(a, 0);
     recent.add(b, 5_000);
     recent.add(c, 15_000);
-    assertEquals(Set.of(a, b, c), recent.within(20_000));
+    assertEquals(Set.of(a, b, c), within(recent, 20_000));
     // b was stored 5 s after a, in the same bucket: listed until the whole bucket is out of the window.
-    assertEquals(Set.of(a, b, c), recent.within(WINDOW + 5_000));
-    assertEquals(Set.of(a, b, c), recent.within(WINDOW + RecentReplicas.BUCKET_MS - 1));
-    assertEquals(Set.of(c), recent.within(WINDOW + RecentReplicas.BUCKET_MS));
-    assertEquals(Set.of(), recent.within(15_000 + WINDOW + RecentReplicas.BUCKET_MS));
+    assertEquals(Set.of(a, b, c), within(recent, WINDOW + 5_000));
+    assertEquals(Set.of(a, b, c), within(recent, WINDOW + RecentReplicas.BUCKET_MS - 1));
+    assertEquals(Set.of(c), within(recent, WINDOW + RecentReplicas.BUCKET_MS));
+    assertEquals(Set.of(), within(recent, 15_000 + WINDOW + RecentReplicas.BUCKET_MS));
   }
 
   @Test
@@ -39,7 +39,7 @@ class RecentReplicasTest {
       recent.add(stored, now);
       storedAt.put(stored, now);
       if (i % 500 == 0) {
-        Set<String> listed = recent.within(now);
+        Set<String> listed = within(recent, now);
         long at = now;
         storedAt.forEach((id, t) -> {
           if (at - t <= WINDOW) {
@@ -50,5 +50,11 @@ class RecentReplicasTest {
         listed.forEach(id -> assertTrue(at - storedAt.get(id) < WINDOW + RecentReplicas.BUCKET_MS, id));
       }
     }
+  }
+
+  static Set<String> within(RecentReplicas recent, long now) {
+    Set<String> ids = new java.util.HashSet<>();
+    recent.forEachWithin(now, id -> ids.add(id.toString()));
+    return ids;
   }
 }
