@@ -21,7 +21,10 @@ public enum ErrorCode {
   /** Sent to a coordinator (or directory) that does not lead (any more): ask again, the leader will answer. */
   NOT_LEADER("not_leader", 503),
   INSUFFICIENT_STORAGE("insufficient_storage", 507),
-  /** The coordinator's heap, where the catalog lives, is nearly full: no new file until files go or it grows. */
+  /**
+   * A heap nearly full (the coordinator's holds the catalog, a storage node's its replica index): no new file,
+   * client or replica there until files go or the heap grows.
+   */
   INSUFFICIENT_MEMORY("insufficient_memory", 507);
 
   private final String code;

@@ -33,7 +33,7 @@ final class BlobIdList {
 
   void forEach(Consumer<UUID> action) {
     for (int i = 0; i < size; i++) {
-      action.accept(new UUID(bits[2 * i], bits[2 * i + 1]));
+      action.accept(at(i));
     }
   }
 
@@ -42,6 +42,10 @@ final class BlobIdList {
     if (i < 0 || i >= size) {
       throw new IndexOutOfBoundsException(i + " of " + size);
     }
-    return new UUID(bits[2 * i], bits[2 * i + 1]).toString();
+    return at(i).toString();
+  }
+
+  private UUID at(int i) {
+    return new UUID(bits[2 * i], bits[2 * i + 1]);
   }
 }

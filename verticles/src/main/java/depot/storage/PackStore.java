@@ -253,7 +253,7 @@ final class PackStore {
    * order, that is a pack up to its own).
    */
   private void applyDeletion(String blobId, Integer pack, Integer upTo) {
-    Location loc = lookup(blobId);
+    Location loc = location(blobId);
     if (loc != null && (pack != null ? loc.pack() == pack : upTo == null || loc.pack() <= upTo)) {
       indexRemove(blobId);
     }
@@ -282,11 +282,13 @@ final class PackStore {
   }
 
   boolean has(String blobId) {
-    return lookup(blobId) != null;
+    return location(blobId) != null;
   }
 
+  /** Where the replica is, or null if the packs hold none under that id (or it is no blob id at all). */
   Location location(String blobId) {
-    return lookup(blobId);
+    UUID key = key(blobId);
+    return key == null ? null : index.get(key);
   }
 
   /** How many replicas the packs hold. */
@@ -302,11 +304,6 @@ final class PackStore {
   /** Null for an id that is no blob id at all (it cannot be in the index). */
   private static UUID key(String blobId) {
     return BlobIds.isValid(blobId) ? UUID.fromString(blobId) : null;
-  }
-
-  private Location lookup(String blobId) {
-    UUID key = key(blobId);
-    return key == null ? null : index.get(key);
   }
 
   /** Bytes of the replicas currently in the index (not the packs' size: deleted records still take space). */
@@ -353,7 +350,7 @@ final class PackStore {
       // Name the pack the copy lands in, not the one it leaves.
       return move.transform(ignored -> delete(blobId));
     }
-    Location loc = lookup(blobId);
+    Location loc = location(blobId);
     if (loc == null) {
       return Future.succeededFuture();
     }
@@ -417,7 +414,7 @@ final class PackStore {
           continue;
         }
         if (p.manifest() != null) {
-          if (p.movedFrom() == null || lookup(p.manifest().blobId()) == p.movedFrom()) {
+          if (p.movedFrom() == null || location(p.manifest().blobId()) == p.movedFrom()) {
             indexPut(p.manifest().blobId(), ar.result().get(i));
           }
         } else if (p.deletedId() != null) {
@@ -569,7 +566,7 @@ final class PackStore {
           continue;
         }
         BlobManifest m = BlobManifest.fromJson(json);
-        Location loc = lookup(m.blobId());
+        Location loc = location(m.blobId());
         if (loc != null && loc.pack() == pack && loc.dataOffset() == dataOffset) {
           ByteBuffer data = ByteBuffer.allocate((int) m.size());
           readFully(ch, data, dataOffset);
@@ -603,7 +600,7 @@ final class PackStore {
   /** Copies a replica forward if it is still live in {@code pack}; a corrupt one is dropped from the index. */
   private Future<Void> copyReplica(int pack, Found f) {
     String id = f.manifest().blobId();
-    Location loc = lookup(id);
+    Location loc = location(id);
     if (loc == null || loc.pack() != pack || loc.dataOffset() != f.dataOffset() || deleting.containsKey(id)) {
       return null;
     }
@@ -699,12 +696,12 @@ final class PackStore {
 
   /** The replica's bytes (small by construction), checked against their chunk checksums. */
   Future<Buffer> read(String blobId) {
-    Location loc = lookup(blobId);
+    Location loc = location(blobId);
     if (loc == null) {
       return Future.failedFuture(new IllegalStateException("no packed replica " + blobId));
     }
     return readAt(blobId, loc).recover(e -> {
-      Location now = lookup(blobId);
+      Location now = location(blobId);
       // Compaction copied the replica forward and deleted the pack between the look-up and the read.
       return e instanceof NoSuchFileException && now != null && now.pack() != loc.pack()
           ? readAt(blobId, now) : Future.failedFuture(e);
