@@ -20,6 +20,9 @@ public final class DepotConfig {
   public static final String ROLE_STORAGE = "storage";
   public static final Set<String> ALL_ROLES = Set.of(ROLE_DIRECTORY, ROLE_COORDINATOR, ROLE_GATEWAY, ROLE_STORAGE);
 
+  /** What a storage node takes in a batch (BlobBatch.MAX_ENTRY_BYTES). */
+  private static final int BATCHED_DEPOSIT_LIMIT = 256 * 1024;
+
   private static final JsonObject DEFAULTS = new JsonObject()
       .put("roles", new JsonArray().add(ROLE_DIRECTORY).add(ROLE_COORDINATOR).add(ROLE_GATEWAY).add(ROLE_STORAGE))
       .put("nodeId", null)
@@ -49,6 +52,7 @@ public final class DepotConfig {
       .put("writeQuorum", 0)
       .put("chunkSize", 64 * 1024)
       .put("smallBlobMaxBytes", 256 * 1024)
+      .put("batchedDepositMaxBytes", 64 * 1024)
       .put("directIoBufferBytes", 48 * 1024 * 1024)
       .put("gcGraceMs", 30_000)
       .put("allocationTimeoutMs", 3_600_000)
@@ -140,6 +144,10 @@ public final class DepotConfig {
     }
     if (packCompactionBytesPerSecond() < 0) {
       throw new IllegalArgumentException("packCompactionBytesPerSecond must be 0 (no limit) or more");
+    }
+    if (batchedDepositMaxBytes() < 0 || batchedDepositMaxBytes() > BATCHED_DEPOSIT_LIMIT) {
+      throw new IllegalArgumentException("batchedDepositMaxBytes must be between 0 (no batches) and "
+          + BATCHED_DEPOSIT_LIMIT + ": batched replicas go to packs");
     }
     if (heapLimitPercent() < 0 || heapLimitPercent() > 100) {
       throw new IllegalArgumentException("heapLimitPercent must be between 0 (no limit) and 100");
@@ -311,6 +319,11 @@ public final class DepotConfig {
   /** Replicas up to this size are packed into shared append-only files (one fsync per batch). */
   public long smallBlobMaxBytes() {
     return json.getInteger("smallBlobMaxBytes");
+  }
+
+  /** Deposits up to this size travel down their pipeline in batches (0: none). */
+  public long batchedDepositMaxBytes() {
+    return json.getInteger("batchedDepositMaxBytes");
   }
 
   public long gcGraceMs() {

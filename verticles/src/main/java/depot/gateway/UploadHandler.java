@@ -15,6 +15,7 @@ import depot.storage.PipelineHop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpHeaders;
@@ -53,6 +54,7 @@ final class UploadHandler {
   private final HttpClient client;
   private final Authenticator auth;
   private final UploadTickets uploadTickets;
+  private final DepositBatcher batcher;
 
   UploadHandler(Vertx vertx, DepotConfig config, HttpClient client, Authenticator auth, LeaderRequests leader,
                 UploadTickets uploadTickets) {
@@ -62,6 +64,7 @@ final class UploadHandler {
     this.config = config;
     this.client = client;
     this.auth = auth;
+    this.batcher = new DepositBatcher(client, config);
   }
 
   void handle(RoutingContext ctx) {
@@ -116,6 +119,8 @@ final class UploadHandler {
     boolean expectContinue;
     /** {@code ?direct=1}: the client would rather send the body straight to the pipeline's head. */
     boolean direct;
+    /** A small body, once read: it travels in a batch, and may be placed again if its head is lost. */
+    Buffer body;
   }
 
   private Upload parse(RoutingContext ctx) {
@@ -213,6 +218,11 @@ final class UploadHandler {
             return Future.succeededFuture(new JsonObject().put(REDIRECT, link));
           }
           String nodeId = head.getString("nodeId");
+          if (batcher.takes(u.size)) {
+            return bodyOf(ctx, u)
+                .onFailure(err -> DepositCommit.abort(vertx, allocation))
+                .compose(body -> batched(ctx, u, allocation, body, attempt));
+          }
           return client.request(headRequest(u, allocation)).transform(opened -> {
             if (opened.succeeded()) {
               return pipe(ctx, u, opened.result(), err -> reportSuspect(nodeId, err))
@@ -235,6 +245,69 @@ final class UploadHandler {
             });
           });
         });
+  }
+
+  /**
+   * A small deposit goes down its pipeline in a batch with others ({@link DepositBatcher}). Its body is held
+   * here, so a head that gives no answer costs the client nothing: the deposit is placed again without it.
+   */
+  private Future<JsonObject> batched(RoutingContext ctx, Upload u, JsonObject allocation, Buffer body, int attempt) {
+    String nodeId = allocation.getJsonArray("pipeline").getJsonObject(0).getString("nodeId");
+    return batcher.send(allocation, u.sha256, body).transform(sent -> {
+      if (sent.succeeded()) {
+        return commit(u, allocation, sent.result()).recover(err -> {
+          DepositCommit.abort(vertx, allocation);
+          return Future.failedFuture(err);
+        });
+      }
+      DepositCommit.abort(vertx, allocation);
+      if (!(sent.cause() instanceof DepositBatcher.HeadLost)) {
+        return Future.failedFuture(sent.cause());
+      }
+      return reportSuspect(nodeId, sent.cause()).compose(reported -> {
+        if (attempt + 1 >= PLACEMENT_ATTEMPTS) {
+          return Future.failedFuture(new DepotException(ErrorCode.UNAVAILABLE,
+              "storage node " + nodeId + " unreachable: " + sent.cause().getMessage()));
+        }
+        log.warn("storage node {} lost ({}); placing '{}' again without it", nodeId, sent.cause().getMessage(), u.name);
+        u.excluded.add(nodeId);
+        return deposit(ctx, u, attempt + 1);
+      });
+    });
+  }
+
+  /** Reads a small body whole (at most {@link DepotConfig#batchedDepositMaxBytes()}), exactly Content-Length bytes. */
+  private Future<Buffer> bodyOf(RoutingContext ctx, Upload u) {
+    if (u.body != null) {
+      return Future.succeededFuture(u.body);
+    }
+    if (ctx.get(CLIENT_GONE) != null) {
+      return Future.failedFuture(new DepotException(ErrorCode.SIZE_MISMATCH, "the client went away before sending the body"));
+    }
+    HttpServerRequest req = ctx.request();
+    Promise<Buffer> read = Promise.promise();
+    Buffer body = Buffer.buffer((int) u.size);
+    req.handler(buf -> {
+      if (body.length() + buf.length() > u.size) {
+        read.tryFail(new DepotException(ErrorCode.SIZE_MISMATCH, "more than the announced " + u.size + " bytes"));
+      } else {
+        body.appendBuffer(buf);
+      }
+    });
+    req.endHandler(v -> {
+      if (body.length() == u.size) {
+        read.tryComplete(body);
+      } else {
+        read.tryFail(new DepotException(ErrorCode.SIZE_MISMATCH, "expected " + u.size + " bytes, received " + body.length()));
+      }
+    });
+    req.exceptionHandler(err -> read.tryFail(
+        new DepotException(ErrorCode.SIZE_MISMATCH, "upload ended before Content-Length bytes arrived")));
+    if (u.expectContinue) {
+      ctx.response().writeContinue();
+    }
+    req.resume();
+    return read.future().onSuccess(b -> u.body = b);
   }
 
   /** The coordinator places the next deposits (the client's retry among them) elsewhere for a while. */

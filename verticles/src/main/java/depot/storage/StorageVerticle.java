@@ -59,6 +59,7 @@ public class StorageVerticle extends VerticleBase {
   /** The replica index lives in the heap: nearly full, this node takes no new replica (and says so). */
   private HeapPressure heap;
   private BlobWriter writer;
+  private BatchWriter batchWriter;
   private BlobReader reader;
   private HttpClient client;
   private HttpServer server;
@@ -105,6 +106,7 @@ public class StorageVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route("/internal/*").handler(this::requireClusterSecret);
     router.put("/internal/v1/blobs/:blobId").handler(this::receive);
+    router.put(BatchWriter.PATH).handler(this::receiveBatch);
     router.get("/internal/v1/blobs/:blobId").handler(this::serveInternal);
     router.head("/internal/v1/blobs/:blobId").handler(this::serveInternal);
     // Signed links from the gateway: a client reads a replica directly, without the gateway hop.
@@ -117,8 +119,11 @@ public class StorageVerticle extends VerticleBase {
     commands = vertx.eventBus().consumer(Addresses.storageNode(nodeId), this::command);
     return store.open()
         // The writer needs the store open: that is when the data folder's O_DIRECT support is known.
-        .onSuccess(v -> writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(),
-            config.smallBlobMaxBytes(), config.clusterSecret(), config.directIoBufferBytes()))
+        .onSuccess(v -> {
+          writer = new BlobWriter(vertx, store, client, nodeId, config.chunkSize(),
+              config.smallBlobMaxBytes(), config.clusterSecret(), config.directIoBufferBytes());
+          batchWriter = new BatchWriter(vertx, store, client, nodeId, config.chunkSize(), config.clusterSecret());
+        })
         .compose(v -> SignedLinks.load(vertx, config.clusterSecret()))
         .onSuccess(t -> {
           tickets = t;
@@ -211,6 +216,36 @@ public class StorageVerticle extends VerticleBase {
           }
           fail(req.response(), DepotException.from(err));
         });
+  }
+
+  /** Several small replicas in one body ({@link BlobBatch}), each reported on its own. */
+  private void receiveBatch(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    req.pause();
+    long length;
+    List<PipelineHop> downstream;
+    try {
+      requireHeapRoom();
+      String header = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (header == null) {
+        throw new DepotException(ErrorCode.LENGTH_REQUIRED, "Content-Length required");
+      }
+      length = Long.parseLong(header);
+      if (length < 0 || length > BlobBatch.MAX_BYTES) {
+        throw DepotException.badRequest("a batch is at most " + BlobBatch.MAX_BYTES + " bytes");
+      }
+      downstream = PipelineHop.parse(req.getHeader(Headers.PIPELINE));
+    } catch (NumberFormatException e) {
+      failUnread(req, DepotException.badRequest("malformed Content-Length"));
+      return;
+    } catch (DepotException e) {
+      failUnread(req, e);
+      return;
+    }
+    batchWriter.write(req, length, downstream, req.getHeader(Headers.UPSTREAM) != null)
+        .onSuccess(result -> req.response().setStatusCode(201)
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(result.encode()))
+        .onFailure(err -> failUnread(req, DepotException.from(err)));
   }
 
   /**

@@ -172,6 +172,16 @@ class DepotConfigTest {
   }
 
   @Test
+  void batchedDepositsStayWithinThePackedSize() {
+    assertEquals(64 * 1024, DepotConfig.of(new JsonObject()).batchedDepositMaxBytes());
+    assertEquals(0, DepotConfig.resolve(null, Map.of("DEPOT_BATCHED_DEPOSIT_MAX_BYTES", "0")).batchedDepositMaxBytes());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DepotConfig.resolve(null, Map.of("DEPOT_BATCHED_DEPOSIT_MAX_BYTES", "262145")));
+    assertTrue(e.getMessage().contains("batchedDepositMaxBytes") && e.getMessage().contains("262144"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("batchedDepositMaxBytes", -1)));
+  }
+
+  @Test
   void rolesFromTheEnvironmentAreACommaList() {
     DepotConfig c = DepotConfig.resolve(null, Map.of("DEPOT_ROLES", " storage , gateway,, "));
     assertEquals(List.of("storage", "gateway"), c.roles());
