@@ -37,7 +37,9 @@ import java.util.regex.Pattern;
 /**
  * {@code PUT /api/v1/files/{name}}: allocate, stream, commit. The body flows straight into the first
  * replica's node, which forwards it along the pipeline; nothing is buffered here beyond the socket's
- * write queue. A wrong hash, a short body or too few durable replicas leaves no file behind.
+ * write queue, except a small body (at most {@link DepotConfig#batchedDepositMaxBytes()}), which is read
+ * whole and travels in a batch ({@link DepositBatcher}). A wrong hash, a short body or too few durable
+ * replicas leaves no file behind.
  */
 final class UploadHandler {
   private static final Logger log = LoggerFactory.getLogger(UploadHandler.class);
