@@ -104,7 +104,7 @@ public class CoordinatorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     journal = new CatalogJournal(vertx, Path.of(config.dataDir(), "catalog"));
-    heap = new HeapPressure(config.heapLimitPercent());
+    heap = HeapPressure.shared(config.heapLimitPercent());
     clocks = new ClockSync(vertx, nodeId);
     return journal.open(catalog::apply, catalog::toOps, catalog::appliedLamport)
         .compose(v -> refreshNodes())

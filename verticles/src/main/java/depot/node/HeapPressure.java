@@ -15,7 +15,9 @@ import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -32,6 +34,9 @@ import java.util.stream.Collectors;
  * collections leave 91%). Released once a collection leaves less than {@link #RELEASE_MARGIN_PERCENT} points
  * below the limit, so that the state does not flip back and forth on the line. Elasticsearch's real-memory
  * circuit breaker refuses requests for the same reason.
+ *
+ * <p>The heap is the process's, so nodes sharing a JVM ({@code dev} runs four) share one guard per limit:
+ * one watcher, and one warning in the log rather than one per node.
  */
 public final class HeapPressure implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HeapPressure.class);
@@ -44,24 +49,44 @@ public final class HeapPressure implements AutoCloseable {
   private final long maxHeap = Runtime.getRuntime().maxMemory();
   private final Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
       .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName).collect(Collectors.toSet());
+  private static final Map<Integer, HeapPressure> SHARED = new HashMap<>();
+
   private final List<NotificationEmitter> watched = new ArrayList<>();
+  private final boolean shared;
+  /** Nodes holding this guard, if shared (guarded by {@link #SHARED}). */
+  private int holders;
   private final NotificationListener listener = this::afterCollection;
   private volatile boolean pressed;
   private volatile long usedAfterLastCollection;
   /** When the current run of collections over the limit began (-1: the last one was not over it). */
   private long overSince = -1;
 
-  /** @param limitPercent of the maximum heap in use after a collection beyond which this is pressed (0: never) */
-  public HeapPressure(int limitPercent) {
-    this(limitPercent, SUSTAIN_MS);
+  /**
+   * This JVM's guard for the limit, shared with every other node of the process that asks for the same one;
+   * {@link #close()} hands it back.
+   *
+   * @param limitPercent of the maximum heap in use after a collection beyond which it is pressed (0: never)
+   */
+  public static HeapPressure shared(int limitPercent) {
+    synchronized (SHARED) {
+      HeapPressure guard = SHARED.computeIfAbsent(limitPercent, limit -> new HeapPressure(limit, SUSTAIN_MS, true));
+      guard.holders++;
+      return guard;
+    }
   }
 
+  /** A guard of its own (tests: a short sustain time). */
   HeapPressure(int limitPercent, long sustainMs) {
+    this(limitPercent, sustainMs, false);
+  }
+
+  private HeapPressure(int limitPercent, long sustainMs, boolean shared) {
     if (limitPercent < 0 || limitPercent > 100) {
       throw new IllegalArgumentException("heap limit must be a percentage (0 = off), not " + limitPercent);
     }
     this.limitPercent = limitPercent;
     this.sustainMs = sustainMs;
+    this.shared = shared;
     if (limitPercent == 0) {
       return;
     }
@@ -76,6 +101,11 @@ public final class HeapPressure implements AutoCloseable {
   /** True from collections over the limit for a while until one leaves room. Cheap: call it per request. */
   public boolean pressed() {
     return pressed;
+  }
+
+  /** True while it listens to the collector (from creation until its last holder closes it). */
+  boolean watching() {
+    return !watched.isEmpty();
   }
 
   /** What the last collection left in use, in percent of the maximum heap. */
@@ -119,8 +149,17 @@ public final class HeapPressure implements AutoCloseable {
     }
   }
 
+  /** Hands a shared guard back (it stops watching once no node holds it); stops a guard of its own. */
   @Override
   public void close() {
+    if (shared) {
+      synchronized (SHARED) {
+        if (--holders > 0) {
+          return;
+        }
+        SHARED.remove(limitPercent);
+      }
+    }
     for (NotificationEmitter emitter : watched) {
       try {
         emitter.removeNotificationListener(listener);

@@ -94,7 +94,7 @@ public class StorageVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    heap = new HeapPressure(config.heapLimitPercent());
+    heap = HeapPressure.shared(config.heapLimitPercent());
     store = new BlobStore(vertx, Path.of(config.dataDir()), config.packRollBytes(),
         config.packCompactionBytesPerSecond());
     client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
