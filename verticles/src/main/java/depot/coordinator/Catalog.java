@@ -132,11 +132,11 @@ public final class Catalog {
     } else if (!file.blobId.equals(blobId)) {
       release(file.blobId, file, op.getLong("ts", System.currentTimeMillis()));
     }
-    file.blobId = blobId;
+    file.blobId = blob.blobId; // the blob's own string: a dedup'd file holds no copy of it
     // A snapshot carries the version; a live deposit bumps it.
     file.version = op.containsKey("version") ? op.getLong("version") : file.version + 1;
     file.replicas = op.getInteger("replicas");
-    file.depositedAt = op.getString("at");
+    file.depositedAt(op.getString("at"));
     file.lamport = op.getLong("lamport", 0L);
     blob.files.add(file);
     if (blob.orphanedAt != 0) {
@@ -301,7 +301,7 @@ public final class Catalog {
       BlobEntry b = blobs.get(f.blobId);
       ops.add(new JsonObject().put("op", OP_FILE_PUT).put("owner", f.owner).put("name", f.name)
           .put("blobId", f.blobId).put("sha256", b.sha256).put("size", b.size).put("replicas", f.replicas)
-          .put("at", f.depositedAt).put("lamport", f.lamport).put("version", f.version));
+          .put("at", f.depositedAt()).put("lamport", f.lamport).put("version", f.version));
     }
     ops.add(new JsonObject().put("op", OP_BLOB_NODES).put("blobId", "").put("lamport", appliedLamport)
         .put("term", appliedTerm));

@@ -749,7 +749,7 @@ public class CoordinatorVerticle extends VerticleBase {
         .put("liveReplicas", liveReplicas)
         .put("nodes", nodes)
         .put("version", f.version)
-        .put("depositedAt", f.depositedAt);
+        .put("depositedAt", f.depositedAt());
   }
 
   private FileEntry requireFile(JsonObject req) {

@@ -41,7 +41,7 @@ record FileListing(String query, String sort, boolean descending, int offset, in
         : files.stream().filter(f -> f.name.toLowerCase(Locale.ROOT).contains(q)).toList();
     Comparator<FileEntry> order = switch (sort) {
       case "size" -> Comparator.comparingLong(sizeOf);
-      case "depositedAt" -> Comparator.comparing((FileEntry f) -> f.depositedAt);
+      case "depositedAt" -> Comparator.comparingLong(FileEntry::depositedAtNanos);
       case "replicas" -> Comparator.comparingInt((FileEntry f) -> f.replicas);
       default -> Comparator.comparing((FileEntry f) -> f.name);
     };

@@ -50,7 +50,7 @@ class CatalogTest {
   JsonObject put(String owner, String name, String blobId, String sha, long size, int replicas, String... nodes) {
     return stamp(new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", owner).put("name", name)
         .put("blobId", blobId).put("sha256", sha).put("size", size).put("replicas", replicas)
-        .put("nodes", new JsonArray(List.of((Object[]) nodes))).put("at", "2024-01-01T00:00:" + clock + "Z"));
+        .put("nodes", new JsonArray(List.of((Object[]) nodes))).put("at", java.time.Instant.ofEpochSecond(1_704_067_200L + clock).toString()));
   }
 
   /** A dedup'd put: no nodes, the blob exists already. */
@@ -412,7 +412,7 @@ class CatalogTest {
       for (FileEntry f : c.files(owner)) { // in name order
         BlobEntry b = c.blob(f.blobId);
         files.get(owner).add(new JsonObject().put("name", f.name).put("version", f.version).put("blobId", f.blobId)
-            .put("replicas", f.replicas).put("depositedAt", f.depositedAt).put("lamport", f.lamport)
+            .put("replicas", f.replicas).put("depositedAt", f.depositedAt()).put("lamport", f.lamport)
             .put("sha256", b.sha256).put("size", b.size).put("nodes", new JsonArray(new ArrayList<>(b.nodes))));
       }
     }

@@ -27,7 +27,7 @@ class FileListingTest {
 
   /** What the coordinator's record() gives, reduced to what the listing uses. */
   final Function<FileEntry, JsonObject> toRecord = f -> new JsonObject().put("name", f.name).put("owner", f.owner)
-      .put("size", sizes.get(f.key())).put("replicas", f.replicas).put("depositedAt", f.depositedAt)
+      .put("size", sizes.get(f.key())).put("replicas", f.replicas).put("depositedAt", f.depositedAt())
       .put("version", f.version);
 
   FileEntry add(String owner, String name, long size, int replicas, String depositedAt) {
@@ -35,7 +35,7 @@ class FileListingTest {
     f.blobId = "blob-" + name;
     f.version = 1;
     f.replicas = replicas;
-    f.depositedAt = depositedAt;
+    f.depositedAt(depositedAt);
     sizes.put(f.key(), size);
     files.add(f);
     return f;
@@ -94,8 +94,8 @@ class FileListingTest {
 
   @Test
   void filterWithUnicode() {
-    add("o1", "Ärger.txt", 1, 1, "t");
-    add("o1", "résumé.doc", 1, 1, "t");
+    add("o1", "Ärger.txt", 1, 1, "2024-01-01T00:00:00Z");
+    add("o1", "résumé.doc", 1, 1, "2024-01-01T00:00:00Z");
     assertEquals(List.of("Ärger.txt"), names(list(new JsonObject().put("q", "ärg")).files()));
     assertEquals(List.of("résumé.doc"), names(list(new JsonObject().put("q", "RÉSUMÉ")).files()));
   }
@@ -130,6 +130,28 @@ class FileListingTest {
         names(list(new JsonObject().put("sort", "depositedAt").put("order", "DESC")).files()));
   }
 
+  /** By time, not by text: "…:00Z" sorted after "…:00.500Z" as a string ('Z' > '.'), though it is earlier. */
+  @Test
+  void sortByDepositedAtFollowsTimeWhateverTheFractionDigits() {
+    add("o1", "later.txt", 1, 1, "2024-01-01T00:00:00.500Z");
+    add("o1", "earlier.txt", 1, 1, "2024-01-01T00:00:00Z");
+    add("o1", "between.txt", 1, 1, "2024-01-01T00:00:00.000001Z");
+    assertEquals(List.of("earlier.txt", "between.txt", "later.txt"),
+        names(list(new JsonObject().put("sort", "depositedAt")).files()));
+  }
+
+  /** The deposit time is kept as a number yet reads back as the very text the journal carried. */
+  @Test
+  void depositTimeReadsBackAsItsText() {
+    for (String at : List.of("2026-12-02T21:00:00Z", "2026-12-02T21:00:00.123Z", "2026-12-02T21:00:00.123456Z",
+        "2026-12-02T21:00:00.123456789Z", "1969-07-20T20:17:40Z")) {
+      assertEquals(at, add("o9", "f", 1, 1, at).depositedAt());
+    }
+    FileEntry unknown = new FileEntry("o9", "g");
+    unknown.depositedAt(null);
+    assertEquals(null, unknown.depositedAt());
+  }
+
   @Test
   void sortByReplicasWithTiesBrokenByName() {
     sample();
@@ -152,9 +174,9 @@ class FileListingTest {
 
   @Test
   void sameNameOfDifferentOwnersIsOrderedByOwner() {
-    add("o2", "same.txt", 1, 1, "t");
-    add("o1", "same.txt", 1, 1, "t");
-    add("o3", "same.txt", 1, 1, "t");
+    add("o2", "same.txt", 1, 1, "2024-01-01T00:00:00Z");
+    add("o1", "same.txt", 1, 1, "2024-01-01T00:00:00Z");
+    add("o3", "same.txt", 1, 1, "2024-01-01T00:00:00Z");
     JsonArray page = list(new JsonObject()).files();
     assertEquals(List.of("o1", "o2", "o3"), page.stream().map(o -> ((JsonObject) o).getString("owner")).toList());
   }
@@ -189,7 +211,7 @@ class FileListingTest {
   @Test
   void manyFilesPageThroughWithoutGapsOrRepeats() {
     for (int i = 0; i < 1000; i++) {
-      add("o" + (i % 3), String.format("f-%04d", (i * 7919) % 1000), i % 17, 1 + i % 4, "2024-01-01T00:00:" + (i % 60));
+      add("o" + (i % 3), String.format("f-%04d", (i * 7919) % 1000), i % 17, 1 + i % 4, String.format("2024-01-01T00:00:%02dZ", i % 60));
     }
     List<JsonObject> seen = new ArrayList<>();
     for (int offset = 0; offset < 1000; offset += 64) {
