@@ -43,14 +43,14 @@ public final class HeapPressure implements AutoCloseable {
   static final int RELEASE_MARGIN_PERCENT = 10;
   /** Several mixed collections' worth at the allocation rates seen; a node fills its heap over minutes, not seconds. */
   static final long SUSTAIN_MS = 5_000;
+  /** The guards {@link #shared(int)} hands out, by limit. */
+  private static final Map<Integer, HeapPressure> SHARED = new HashMap<>();
 
   private final int limitPercent;
   private final long sustainMs;
   private final long maxHeap = Runtime.getRuntime().maxMemory();
   private final Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
       .filter(p -> p.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName).collect(Collectors.toSet());
-  private static final Map<Integer, HeapPressure> SHARED = new HashMap<>();
-
   private final List<NotificationEmitter> watched = new ArrayList<>();
   private final boolean shared;
   /** Nodes holding this guard, if shared (guarded by {@link #SHARED}). */

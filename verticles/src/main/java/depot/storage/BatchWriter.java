@@ -2,7 +2,6 @@ package depot.storage;
 
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
-import depot.protocol.Headers;
 import depot.protocol.SuspectReport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -10,10 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -101,13 +97,7 @@ public final class BatchWriter {
           down = ar.result();
           down.exceptionHandler(this::downstreamFailed);
           down.drainHandler(v -> source.resume());
-          down.response()
-              .compose(resp -> resp.body().map(reply -> {
-                if (resp.statusCode() != 201) {
-                  throw new DepotException(ErrorCode.UNAVAILABLE, "downstream answered " + resp.statusCode() + ": " + reply);
-                }
-                return reply.toJsonObject();
-              }))
+          NextHop.report(down)
               .onSuccess(downstreamReport::tryComplete)
               .onFailure(this::downstreamFailed);
         }
@@ -117,14 +107,7 @@ public final class BatchWriter {
     }
 
     private Future<HttpClientRequest> openDownstream() {
-      PipelineHop next = downstream.get(0);
-      return client.request(new RequestOptions().setMethod(HttpMethod.PUT)
-          .setAbsoluteURI(next.url() + PATH)
-          .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(length))
-          .putHeader(Headers.PIPELINE, PipelineHop.format(downstream.subList(1, downstream.size())))
-          .putHeader(Headers.CLUSTER_SECRET, clusterSecret)
-          .putHeader(Headers.UPSTREAM, nodeId)
-          .setIdleTimeout(30_000));
+      return client.request(NextHop.put(downstream, PATH, length, clusterSecret, nodeId));
     }
 
     private void start() {
@@ -196,8 +179,8 @@ public final class BatchWriter {
       JsonObject result = new JsonObject().put("blobId", entry.blobId()).put("sha256", sha256)
           .put("size", entry.data().length());
       return store.commitPacked(manifest, entry.data())
-          .map(v -> result.put("stored", new JsonArray().add(new JsonObject().put("node", nodeId)
-              .put("sha256", sha256).put("chunks", chunks))).put("failed", new JsonArray()))
+          .map(v -> result.put("stored", new JsonArray().add(NextHop.copy(nodeId, sha256, chunks)))
+              .put("failed", new JsonArray()))
           .otherwise(err -> {
             log.error("could not store replica {}: {}", entry.blobId(), err.getMessage());
             return result.put("stored", new JsonArray()).put("failed", new JsonArray()
@@ -220,14 +203,12 @@ public final class BatchWriter {
       String chunks = stored.isEmpty() ? null : stored.getJsonObject(0).getString("chunks");
       for (Object o : fromDownstream.getJsonArray("stored", new JsonArray())) {
         JsonObject replica = (JsonObject) o;
-        // A copy whose chunks differ from this one's is not the same content; with this copy lost, the head's
-        // SHA-256 still decides (the next hops took the announced one only if the client gave it).
-        boolean same = chunks == null ? local.getString("sha256").equals(replica.getString("sha256"))
-            : chunks.equals(replica.getString("chunks")) && local.getString("sha256").equals(replica.getString("sha256"));
-        if (same) {
+        // With this copy lost, the SHA-256 alone decides (the next hops took the announced one only if the
+        // client gave it).
+        if (NextHop.sameContent(local.getString("sha256"), chunks, replica)) {
           stored.add(replica);
         } else {
-          failed.add(new JsonObject().put("node", replica.getString("node")).put("error", "checksum differs from upstream"));
+          failed.add(NextHop.differs(replica));
         }
       }
       return local;

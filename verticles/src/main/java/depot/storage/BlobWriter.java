@@ -10,8 +10,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -102,15 +100,7 @@ public final class BlobWriter {
   /** Opens the request to the next hop, handing it the rest of the pipeline. */
   private Future<HttpClientRequest> openDownstream(String blobId, long size, List<PipelineHop> downstream,
                                                    String announcedSha256) {
-    PipelineHop next = downstream.get(0);
-    RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.PUT)
-        .setAbsoluteURI(next.url() + "/internal/v1/blobs/" + blobId)
-        .putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size))
-        .putHeader(Headers.PIPELINE, PipelineHop.format(downstream.subList(1, downstream.size())))
-        .putHeader(Headers.CLUSTER_SECRET, clusterSecret)
-        .putHeader(Headers.UPSTREAM, nodeId)
-        .setIdleTimeout(30_000);
+    RequestOptions options = NextHop.put(downstream, "/internal/v1/blobs/" + blobId, size, clusterSecret, nodeId);
     if (announcedSha256 != null) {
       options.putHeader(Headers.SHA256, announcedSha256);
     }
@@ -194,13 +184,7 @@ public final class BlobWriter {
         downAlive = true;
         down.drainHandler(v -> maybeResume());
         down.exceptionHandler(this::downstreamFailed);
-        down.response()
-            .compose(resp -> resp.body().map(body -> {
-              if (resp.statusCode() != 201) {
-                throw new DepotException(ErrorCode.UNAVAILABLE, "downstream answered " + resp.statusCode() + ": " + body);
-              }
-              return body.toJsonObject();
-            }))
+        NextHop.report(down)
             .onSuccess(reply -> {
               reply.getJsonArray("failed", new JsonArray()).forEach(failed::add);
               downstreamStored.tryComplete(reply.getJsonArray("stored", new JsonArray()));
@@ -299,15 +283,14 @@ public final class BlobWriter {
           done.tryFail(new DepotException(ErrorCode.INTERNAL, "replica write failed on " + nodeId + ": " + ar.cause().getMessage()));
           return;
         }
-        JsonArray stored = new JsonArray().add(new JsonObject().put("node", nodeId).put("sha256", sha256)
-            .put("chunks", chunks));
+        JsonArray stored = new JsonArray().add(NextHop.copy(nodeId, sha256, chunks));
         for (Object o : downAr.result()) {
           JsonObject replica = (JsonObject) o;
           // Same chunk checksums, same bytes as this copy (and so as the content this head hashed).
-          if (chunks.equals(replica.getString("chunks")) && sha256.equals(replica.getString("sha256"))) {
+          if (NextHop.sameContent(sha256, chunks, replica)) {
             stored.add(replica);
           } else {
-            failed.add(new JsonObject().put("node", replica.getString("node")).put("error", "checksum differs from upstream"));
+            failed.add(NextHop.differs(replica));
           }
         }
         done.tryComplete(new JsonObject().put("sha256", sha256).put("size", size).put("stored", stored).put("failed", failed));
