@@ -1,5 +1,6 @@
 package depot.coordinator;
 
+import depot.node.ZeroFilledTail;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -23,16 +24,21 @@ import java.util.function.Consumer;
  * The catalog's write-ahead journal: one JSON operation per line, fsynced before anything is
  * acknowledged. Appends arriving while a sync is in progress are written and synced together (group
  * commit), which is what lets thousands of small deposits per second share a few fsyncs.
- * On open, the snapshot and journal are replayed and folded into a fresh snapshot.
+ * On open, the snapshot and journal are replayed and folded into a fresh snapshot. Zeros are kept written
+ * ahead of the journal's end ({@link ZeroFilledTail}); a replay stops at the first.
  */
 public final class CatalogJournal {
   private static final Logger log = LoggerFactory.getLogger(CatalogJournal.class);
   private static final String SNAPSHOT = "snapshot.jsonl";
   private static final String JOURNAL = "journal.jsonl";
+  /** Zeros written ahead of the journal's end at a time: some seconds of small deposits. */
+  static final long ZERO_CHUNK_BYTES = 1L << 20;
 
   private final Vertx vertx;
   private final Path dir;
   private FileChannel channel;
+  /** How far the journal is written: its operations, then zeros ahead of the next ones. */
+  private long zeroedTo;
   private List<Pending> queue = new ArrayList<>();
   private boolean syncing;
   private long entries;
@@ -79,6 +85,9 @@ public final class CatalogJournal {
       boolean more = true;
       while (more) {
         b = in.read();
+        if (b == 0) {
+          b = -1; // the zeros kept ahead of the end: no JSON text holds a NUL byte
+        }
         if (b != -1 && b != '\n') {
           line.write(b);
           continue;
@@ -154,6 +163,7 @@ public final class CatalogJournal {
     }
     vertx.executeBlocking(() -> {
       writeFully(channel, sb);
+      zeroedTo = ZeroFilledTail.extend(channel, channel.position(), zeroedTo, ZERO_CHUNK_BYTES);
       channel.force(false);
       return null;
     }).onComplete(ar -> {
@@ -188,6 +198,7 @@ public final class CatalogJournal {
       writeSnapshot(ops);
       channel.truncate(0);
       channel.position(0);
+      zeroedTo = 0;
       channel.force(true);
       fsyncDir();
       return null;

@@ -1,5 +1,6 @@
 package depot.storage;
 
+import depot.node.ZeroFilledTail;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -63,6 +64,8 @@ final class PackStore {
    * the 20 worker threads: a JVM with a 32 MiB heap (and so 32 MiB of direct memory) ran out of it.
    */
   private static final int WRITE_BUFFER_BYTES = 1 << 20;
+  /** Zeros written ahead of the current pack's end at a time (see {@link ZeroFilledTail}). */
+  static final long ZERO_CHUNK_BYTES = 4L << 20;
   /** Used by one batch at a time (batches are written in order, one after the other); made on first use. */
   private ByteBuffer writeBuffer;
 
@@ -89,6 +92,8 @@ final class PackStore {
   private FileChannel current;
   private volatile int currentNumber;
   private long currentSize;
+  /** How far the current pack is written: its records, then zeros ahead of the next ones. */
+  private long zeroedTo;
 
   /**
    * Where a packed replica is, and what its reads are checked against: the manifest's fields without the
@@ -188,6 +193,7 @@ final class PackStore {
     Path p = path(currentNumber);
     current = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     currentSize = current.size();
+    zeroedTo = currentSize;
     current.position(currentSize);
     packSizes.put(currentNumber, currentSize);
   }
@@ -200,6 +206,7 @@ final class PackStore {
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       long pos = 0;
       long size = ch.size();
+      long lastRotten = -1;
       ByteBuffer head = ByteBuffer.allocate(8);
       while (pos < size) {
         head.clear();
@@ -222,6 +229,7 @@ final class PackStore {
         if ("del".equals(json.getString("type"))) {
           applyDeletion(json.getString("blobId"), json.getInteger("pack"), json.getInteger("upTo"));
           pos = dataOffset;
+          lastRotten = -1;
           continue;
         }
         BlobManifest m = BlobManifest.fromJson(json);
@@ -232,14 +240,24 @@ final class PackStore {
           log.warn("{}: record at offset {} names no blob id ('{}'); not indexed", p, dataOffset, m.blobId());
         } else if (intact(ch, dataOffset, m)) {
           indexPut(m.blobId(), Location.of(number, dataOffset, m));
+          lastRotten = -1;
         } else {
           // Rot inside a whole record: only that replica is lost (the coordinator copies it again), not the rest.
           log.warn("{}: replica {} at offset {} fails its checksums; not indexed", p, m.blobId(), dataOffset);
+          lastRotten = pos;
         }
         pos = dataOffset + m.size();
       }
-      if (pos < size) {
+      // Over the zeros kept ahead of the end, a record cut short by a crash reads as a whole one whose
+      // checksums fail: it is the last, and only zeros follow it.
+      boolean zerosAfter = pos >= size || ZeroFilledTail.onlyZerosFrom(ch, pos);
+      if (lastRotten >= 0 && zerosAfter) {
+        log.warn("{}: cutting an unfinished record at offset {}", p, lastRotten);
+        pos = lastRotten;
+      } else if (pos < size && !zerosAfter) {
         log.warn("{}: cutting {} bytes of an unfinished record at offset {}", p, size - pos, pos);
+      }
+      if (pos < size) {
         ch.truncate(pos);
         ch.force(true);
       }
@@ -378,6 +396,7 @@ final class PackStore {
     vertx.executeBlocking(() -> {
       if (currentSize > rollBytes || (sealRequested && currentSize > 0)) {
         sealRequested = false;
+        current.truncate(currentSize); // a sealed pack keeps no zeros
         current.force(true);
         current.close();
         currentNumber++;
@@ -396,11 +415,13 @@ final class PackStore {
       // The whole batch through one direct buffer (a system call per MiB, not one per replica), then one fsync.
       try {
         writeAll(records);
+        zeroedTo = ZeroFilledTail.extend(current, end, zeroedTo, Math.min(ZERO_CHUNK_BYTES, rollBytes));
         current.force(false);
       } catch (IOException e) {
         // Nothing of a failed batch stays behind: the next one starts where this one did.
         current.truncate(currentSize);
         current.position(currentSize);
+        zeroedTo = currentSize;
         throw e;
       }
       currentSize = end;
@@ -689,7 +710,7 @@ final class PackStore {
     return currentNumber;
   }
 
-  /** Bytes of every pack file, live records and dead ones. */
+  /** Bytes of records in every pack, live and dead (not the zeros kept ahead of the current pack's end). */
   long bytesOnDisk() {
     return packSizes.values().stream().mapToLong(Long::longValue).sum();
   }

@@ -94,12 +94,30 @@ class CatalogJournalTest {
         .put("at", "2024-01-01T00:00:00Z");
   }
 
+  /** Where the journal's text ends: the zeros written ahead of it start there. */
+  static long end(Path file) throws Exception {
+    byte[] bytes = Files.readAllBytes(file);
+    int end = 0;
+    while (end < bytes.length && bytes[end] != 0) {
+      end++;
+    }
+    return end;
+  }
+
+  /** Writes {@code bytes} where the journal's text ends, over its zeros, as an append cut short by a crash. */
+  static void writeAtEnd(Path file, byte[] bytes) throws Exception {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(bytes), end(file));
+    }
+  }
+
   static List<String> lines(Path file) throws Exception {
     if (!Files.exists(file)) {
       return List.of();
     }
     List<String> out = new ArrayList<>();
-    for (String l : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+    String text = new String(Files.readAllBytes(file), 0, (int) end(file), StandardCharsets.UTF_8);
+    for (String l : text.split("\n")) {
       if (!l.isBlank()) {
         out.add(l);
       }
@@ -240,8 +258,7 @@ class CatalogJournalTest {
     close(s);
     // a crash in the middle of the next append: half a line, no newline
     String torn = put("client-1", "c.txt", "blob-c", "c".repeat(64), 10).put("lamport", 4).encode();
-    Files.writeString(dir.resolve("journal.jsonl"), torn.substring(0, torn.length() / 2), StandardCharsets.UTF_8,
-        StandardOpenOption.APPEND);
+    writeAtEnd(dir.resolve("journal.jsonl"), torn.substring(0, torn.length() / 2).getBytes(StandardCharsets.UTF_8));
 
     Store again = open();
     assertEquals(before, describe(again.catalog));
@@ -276,11 +293,31 @@ class CatalogJournalTest {
       }
     }
     assertTrue(cut > 0, "the encoded line has a multi-byte character");
-    Files.write(dir.resolve("journal.jsonl"), java.util.Arrays.copyOf(line, cut), StandardOpenOption.APPEND);
+    writeAtEnd(dir.resolve("journal.jsonl"), java.util.Arrays.copyOf(line, cut));
 
     Store again = open();
     assertEquals(before, describe(again.catalog));
     assertNotNull(again.catalog.file("client-7", "first.txt"));
+    close(again);
+  }
+
+  @Test
+  void zerosAreKeptWrittenAheadOfTheJournalsEnd() throws Exception {
+    // Synced over zeros already on disk, an append changes no metadata (ZeroFilledTail).
+    Store s = open();
+    onContext(() -> s.commit(clientAdd(9)));
+    Path journal = dir.resolve("journal.jsonl");
+    long text = end(journal);
+    assertTrue(text > 0);
+    assertEquals(text + CatalogJournal.ZERO_CHUNK_BYTES, Files.size(journal), "zeros ahead of the end");
+    onContext(() -> s.commit(put("client-9", "a.txt", "blob-a", "a".repeat(64), 10)));
+    onContext(() -> s.commit(put("client-9", "b.txt", "blob-b", "b".repeat(64), 10)));
+    assertEquals(3, lines(journal).size());
+    assertEquals(text + CatalogJournal.ZERO_CHUNK_BYTES, Files.size(journal), "the next appends fit in the zeros");
+    JsonObject before = describe(s.catalog);
+    close(s);
+    Store again = open();
+    assertEquals(before, describe(again.catalog));
     close(again);
   }
 
