@@ -34,7 +34,8 @@ import java.util.zip.CRC32C;
  * Small replicas packed into append-only files ({@code packs/pack-NNNNNN.dat}), as Haystack and
  * SeaweedFS do: one fsync covers every small replica that arrived meanwhile (group commit), where a
  * file per replica would need three fsyncs each. Records are self-describing, so the index is rebuilt by
- * scanning at start; a torn record at the tail (a crash mid-append, never acknowledged) is cut off.
+ * scanning at start; a torn record at the tail (a crash mid-append, never acknowledged) is cut off. Zeros
+ * are kept written ahead of the current pack's end ({@link ZeroFilledTail}); the scan stops at them.
  *
  * <p>Record: magic, header length, header JSON (the manifest, or a deletion), then the bytes. Later records
  * win: packs are scanned in number order, records in file order.
@@ -250,7 +251,7 @@ final class PackStore {
       }
       // Over the zeros kept ahead of the end, a record cut short by a crash reads as a whole one whose
       // checksums fail: it is the last, and only zeros follow it.
-      boolean zerosAfter = pos >= size || ZeroFilledTail.onlyZerosFrom(ch, pos);
+      boolean zerosAfter = pos < size && ZeroFilledTail.onlyZerosFrom(ch, pos);
       if (lastRotten >= 0 && zerosAfter) {
         log.warn("{}: cutting an unfinished record at offset {}", p, lastRotten);
         pos = lastRotten;
