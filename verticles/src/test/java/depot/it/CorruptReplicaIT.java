@@ -116,8 +116,10 @@ class CorruptReplicaIT extends ClusterTestBase {
     try (Stream<Path> walk = Files.list(cluster.dataDir(victim).resolve("packs"))) {
       pack = walk.filter(p -> p.getFileName().toString().startsWith("pack-")).findFirst().orElseThrow();
     }
-    // The record's bytes are at the end of the pack (the last record appended on this node).
-    flipByte(pack, Files.size(pack) - 5_000);
+    // In the middle of the record's bytes (the pack keeps zeros written after its last record).
+    long at = indexOf(Files.readAllBytes(pack), data);
+    assertTrue(at >= 0, "the replica's bytes are in " + pack);
+    flipByte(pack, at + 5_000);
     for (int i = 0; i < 6; i++) {
       HttpResponse<byte[]> got = api.retrieve(token, "tiny.bin");
       assertEquals(200, got.statusCode());
@@ -125,5 +127,18 @@ class CorruptReplicaIT extends ClusterTestBase {
     }
     JsonObject now = awaitReplaced(token, "tiny.bin", victim, 20_000);
     assertTrue(!now.getJsonArray("nodes").contains(victim) && now.getInteger("liveReplicas") == 2, now.encode());
+  }
+
+  static long indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 }
