@@ -39,11 +39,24 @@ public final class CatalogJournal {
   private FileChannel channel;
   /** How far the journal is written: its operations, then zeros ahead of the next ones. */
   private long zeroedTo;
+  /** Guards {@link #queue} and {@link #batchQueued}: the queue is taken by a batch's task on a worker thread. */
+  private final Object queueLock = new Object();
+  /**
+   * Held by a batch's task from taking the queue to its sync: the context's ordered queue runs one at a time
+   * already; this keeps batches whole and in order on disk even if a caller on another context queued one.
+   */
+  private final Object writeLock = new Object();
   private List<Pending> queue = new ArrayList<>();
-  private boolean syncing;
+  /** A batch's task is queued and has not taken the queue yet: what arrives meanwhile goes with it. */
+  private boolean batchQueued;
+  /** Batch tasks queued and not yet come back; and a replacement running (appends wait for its end). */
+  private int batchesOut;
+  private boolean replacing;
   private long entries;
 
-  private record Pending(JsonObject op, Promise<Void> promise) {}
+  private record Pending(String line, Promise<Void> promise) {}
+
+  private record Written(List<Pending> batch, Throwable failure) {}
 
   public CatalogJournal(Vertx vertx, Path dir) {
     this.vertx = vertx;
@@ -143,44 +156,62 @@ public final class CatalogJournal {
     }
   }
 
-  /** Completes once the operation is on disk. Completions happen in append order. */
+  /** Completes once the operation is on disk. Completions happen in append order. Used from one context. */
   public Future<Void> append(JsonObject op) {
     Promise<Void> p = Promise.promise();
-    queue.add(new Pending(op, p));
-    if (!syncing) {
+    boolean schedule;
+    synchronized (queueLock) {
+      queue.add(new Pending(op.encode(), p));
+      schedule = !batchQueued;
+      batchQueued = true;
+    }
+    if (schedule && !replacing) {
       syncBatch();
     }
     return p.future();
   }
 
+  /**
+   * Queues a batch's task on this context's ordered worker queue, behind the batch being synced if there is
+   * one (group commit: the task takes every operation that arrived meanwhile). The queue runs it on the same
+   * worker thread as soon as that sync ends. Queued only once the previous batch had come back to the event
+   * loop, each batch cost the wake-up of a parked worker thread and a round trip through the event loop.
+   */
   private void syncBatch() {
-    List<Pending> batch = queue;
-    queue = new ArrayList<>();
-    syncing = true;
-    StringBuilder sb = new StringBuilder();
-    for (Pending p : batch) {
-      sb.append(p.op().encode()).append('\n');
-    }
+    batchesOut++;
     vertx.executeBlocking(() -> {
-      writeFully(channel, sb);
-      zeroedTo = ZeroFilledTail.extend(channel, channel.position(), zeroedTo, ZERO_CHUNK_BYTES);
-      channel.force(false);
-      return null;
-    }).onComplete(ar -> {
-      entries += batch.size();
-      for (Pending p : batch) {
-        if (ar.succeeded()) {
-          p.promise().complete();
-        } else {
-          p.promise().fail(ar.cause());
+      synchronized (writeLock) {
+        List<Pending> batch;
+        synchronized (queueLock) {
+          batch = queue;
+          queue = new ArrayList<>();
+          batchQueued = false;
+        }
+        try {
+          StringBuilder sb = new StringBuilder();
+          for (Pending p : batch) {
+            sb.append(p.line()).append('\n');
+          }
+          writeFully(channel, sb);
+          zeroedTo = ZeroFilledTail.extend(channel, channel.position(), zeroedTo, ZERO_CHUNK_BYTES);
+          channel.force(false);
+          return new Written(batch, null);
+        } catch (Throwable e) { // out of memory too: each operation's caller must hear of it, not wait forever
+          return new Written(batch, e);
         }
       }
-      syncing = false;
-      if (ar.failed()) {
-        log.error("catalog journal write failed: {}", ar.cause().getMessage());
+    }).onSuccess(written -> {
+      batchesOut--;
+      entries += written.batch().size();
+      for (Pending p : written.batch()) {
+        if (written.failure() == null) {
+          p.promise().complete();
+        } else {
+          p.promise().fail(written.failure());
+        }
       }
-      if (!queue.isEmpty()) {
-        syncBatch();
+      if (written.failure() != null) {
+        log.error("catalog journal write failed: {}", written.failure().getMessage());
       }
     });
   }
@@ -190,10 +221,14 @@ public final class CatalogJournal {
    * being appended: a follower rebuilding, or a coordinator before it leads.
    */
   public Future<Void> replaceWith(List<JsonObject> ops) {
-    if (syncing || !queue.isEmpty()) {
+    boolean queued;
+    synchronized (queueLock) {
+      queued = batchQueued;
+    }
+    if (replacing || batchesOut > 0 || queued) {
       return Future.failedFuture(new IllegalStateException("journal busy"));
     }
-    syncing = true;
+    replacing = true;
     return vertx.<Void>executeBlocking(() -> {
       writeSnapshot(ops);
       channel.truncate(0);
@@ -203,8 +238,12 @@ public final class CatalogJournal {
       fsyncDir();
       return null;
     }).andThen(ar -> {
-      syncing = false;
-      if (!queue.isEmpty()) {
+      replacing = false;
+      boolean waiting;
+      synchronized (queueLock) {
+        waiting = batchQueued;
+      }
+      if (waiting) {
         syncBatch();
       }
     });

@@ -86,8 +86,16 @@ final class PackStore {
   private final Map<String, Integer> deleting = new HashMap<>();
   /** Replicas being copied forward: a deletion waits for the copy, so it names the pack the copy lands in. */
   private final Map<String, Future<Void>> moving = new HashMap<>();
+  /** Guards {@link #queue} and {@link #batchQueued}: the queue is taken by a batch's task on a worker thread. */
+  private final Object queueLock = new Object();
+  /**
+   * Held by a batch's task from taking the queue to its sync: the context's ordered queue runs one at a time
+   * already; this keeps batches whole and in order on disk even if a caller on another context queued one.
+   */
+  private final Object writeLock = new Object();
   private List<Pending> queue = new ArrayList<>();
-  private boolean syncing;
+  /** A batch's task is queued and has not taken the queue yet: what arrives meanwhile goes with it. */
+  private boolean batchQueued;
   private boolean compacting;
   private volatile boolean sealRequested;
   private FileChannel current;
@@ -383,75 +391,100 @@ final class PackStore {
   }
 
   private Future<Void> enqueue(Pending p) {
-    queue.add(p);
-    if (!syncing) {
+    boolean schedule;
+    synchronized (queueLock) {
+      queue.add(p);
+      schedule = !batchQueued;
+      batchQueued = true;
+    }
+    if (schedule) {
       syncBatch();
     }
     return p.promise().future();
   }
 
+  /** A batch as written: its replicas, where each landed, or why none did. */
+  private record Written(List<Pending> batch, List<Location> placed, Throwable failure) {}
+
+  /**
+   * Queues a batch's task on this context's ordered worker queue, behind the batch being synced if there is
+   * one (group commit: the task takes every replica that arrived meanwhile). The queue runs it on the same
+   * worker thread as soon as that sync ends. Queued only once the previous batch had come back to the event
+   * loop, each batch cost the wake-up of a parked worker thread and a round trip through the event loop.
+   */
   private void syncBatch() {
-    List<Pending> batch = queue;
-    queue = new ArrayList<>();
-    syncing = true;
     vertx.executeBlocking(() -> {
-      if (currentSize > rollBytes || (sealRequested && currentSize > 0)) {
-        sealRequested = false;
-        current.truncate(currentSize); // a sealed pack keeps no zeros
-        current.force(true);
-        current.close();
-        currentNumber++;
-        openCurrent();
+      synchronized (writeLock) {
+        List<Pending> batch;
+        synchronized (queueLock) {
+          batch = queue;
+          queue = new ArrayList<>();
+          batchQueued = false;
+        }
+        try {
+          return new Written(batch, writeBatch(batch), null);
+        } catch (Throwable e) { // out of memory too: each replica's deposit must hear of it, not wait forever
+          return new Written(batch, null, e);
+        }
       }
-      List<Location> placed = new ArrayList<>();
-      ByteBuffer[] records = new ByteBuffer[batch.size()];
-      long end = currentSize;
-      for (int i = 0; i < records.length; i++) {
-        Pending p = batch.get(i);
-        records[i] = p.record();
-        placed.add(p.manifest() == null ? null
-            : Location.of(currentNumber, end + 8 + p.record().getInt(4), p.manifest()));
-        end += p.record().remaining();
-      }
-      // The whole batch through one direct buffer (a system call per MiB, not one per replica), then one fsync.
-      try {
-        writeAll(records);
-        zeroedTo = ZeroFilledTail.extend(current, end, zeroedTo, Math.min(ZERO_CHUNK_BYTES, rollBytes));
-        current.force(false);
-      } catch (IOException e) {
-        // Nothing of a failed batch stays behind: the next one starts where this one did.
-        current.truncate(currentSize);
-        current.position(currentSize);
-        zeroedTo = currentSize;
-        throw e;
-      }
-      currentSize = end;
-      packSizes.put(currentNumber, end);
-      return placed;
-    }).onComplete(ar -> {
+    }).onSuccess(written -> {
+      List<Pending> batch = written.batch();
       for (int i = 0; i < batch.size(); i++) {
         Pending p = batch.get(i);
-        if (ar.failed()) {
-          p.promise().fail(ar.cause());
+        if (written.failure() != null) {
+          p.promise().fail(written.failure());
           continue;
         }
         if (p.manifest() != null) {
           if (p.movedFrom() == null || location(p.manifest().blobId()) == p.movedFrom()) {
-            indexPut(p.manifest().blobId(), ar.result().get(i));
+            indexPut(p.manifest().blobId(), written.placed().get(i));
           }
         } else if (p.deletedId() != null) {
           applyDeletion(p.deletedId(), p.deletedFrom(), null);
         }
         p.promise().complete();
       }
-      syncing = false;
-      if (ar.failed()) {
-        log.error("pack append failed: {}", ar.cause().getMessage());
-      }
-      if (!queue.isEmpty()) {
-        syncBatch();
+      if (written.failure() != null) {
+        log.error("pack append failed: {}", written.failure().getMessage());
       }
     });
+  }
+
+  /** Blocking, one batch at a time: appends the batch to the current pack and syncs it; where each landed. */
+  private List<Location> writeBatch(List<Pending> batch) throws IOException {
+    if (currentSize > rollBytes || (sealRequested && currentSize > 0)) {
+      sealRequested = false;
+      current.truncate(currentSize); // a sealed pack keeps no zeros
+      current.force(true);
+      current.close();
+      currentNumber++;
+      openCurrent();
+    }
+    List<Location> placed = new ArrayList<>();
+    ByteBuffer[] records = new ByteBuffer[batch.size()];
+    long end = currentSize;
+    for (int i = 0; i < records.length; i++) {
+      Pending p = batch.get(i);
+      records[i] = p.record();
+      placed.add(p.manifest() == null ? null
+          : Location.of(currentNumber, end + 8 + p.record().getInt(4), p.manifest()));
+      end += p.record().remaining();
+    }
+    // The whole batch through one direct buffer (a system call per MiB, not one per replica), then one fsync.
+    try {
+      writeAll(records);
+      zeroedTo = ZeroFilledTail.extend(current, end, zeroedTo, Math.min(ZERO_CHUNK_BYTES, rollBytes));
+      current.force(false);
+    } catch (IOException e) {
+      // Nothing of a failed batch stays behind: the next one starts where this one did.
+      current.truncate(currentSize);
+      current.position(currentSize);
+      zeroedTo = currentSize;
+      throw e;
+    }
+    currentSize = end;
+    packSizes.put(currentNumber, end);
+    return placed;
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -127,6 +127,11 @@ class CatalogJournalTest {
 
   /** {@code n} deposits arriving in bursts, some while a sync is running: returns the completion order. */
   List<Integer> appendConcurrently(Store s, int n) throws Exception {
+    return appendConcurrently(s, n, i -> { });
+  }
+
+  /** {@code onCompleted} runs on the context as each operation's append completes, in that order. */
+  List<Integer> appendConcurrently(Store s, int n, java.util.function.IntConsumer onCompleted) throws Exception {
     List<Integer> completed = Collections.synchronizedList(new ArrayList<>());
     Promise<Void> all = Promise.promise();
     context.runOnContext(v -> {
@@ -139,7 +144,10 @@ class CatalogJournalTest {
           int i = next[0];
           JsonObject op = i % 5 == 0 ? clientAdd(i)
               : put("owner-" + (i % 7), "file-" + (i % 300), "blob-" + i, String.format("%064x", i), i);
-          futures.add(s.commit(op).onSuccess(r -> completed.add(i)));
+          futures.add(s.commit(op).onSuccess(r -> {
+            completed.add(i);
+            onCompleted.accept(i);
+          }));
         }
       };
       burst.run();
@@ -173,6 +181,28 @@ class CatalogJournalTest {
       assertEquals(i + 1, new JsonObject(journal.get(i)).getLong("lamport"), "journal line " + i);
     }
     assertEquals(n - n / 5, countPuts(journal));
+    close(s);
+  }
+
+  @Test
+  void eachOperationIsInTheFileWhenItsAppendCompletes() throws Exception {
+    // The next batch is queued behind the one being synced and takes what arrived meanwhile: an operation
+    // is acknowledged only with its own batch, never with an earlier one.
+    Store s = open();
+    int n = 600;
+    List<String> early = Collections.synchronizedList(new ArrayList<>());
+    appendConcurrently(s, n, i -> {
+      try {
+        int onDisk = lines(dir.resolve("journal.jsonl")).size();
+        if (onDisk < i + 1) {
+          early.add("operation " + i + " completed with " + onDisk + " lines in the file");
+        }
+      } catch (Exception e) {
+        early.add(e.toString());
+      }
+    });
+    assertEquals(List.of(), early);
+    assertEquals(n, lines(dir.resolve("journal.jsonl")).size());
     close(s);
   }
 
