@@ -1,5 +1,6 @@
 package depot.coordinator;
 
+import depot.node.BatchQueue;
 import depot.node.ZeroFilledTail;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -39,16 +40,12 @@ public final class CatalogJournal {
   private FileChannel channel;
   /** How far the journal is written: its operations, then zeros ahead of the next ones. */
   private long zeroedTo;
-  /** Guards {@link #queue} and {@link #batchQueued}: the queue is taken by a batch's task on a worker thread. */
-  private final Object queueLock = new Object();
+  private final BatchQueue<Pending> queue = new BatchQueue<>();
   /**
    * Held by a batch's task from taking the queue to its sync: the context's ordered queue runs one at a time
    * already; this keeps batches whole and in order on disk even if a caller on another context queued one.
    */
   private final Object writeLock = new Object();
-  private List<Pending> queue = new ArrayList<>();
-  /** A batch's task is queued and has not taken the queue yet: what arrives meanwhile goes with it. */
-  private boolean batchQueued;
   /** Batch tasks queued and not yet come back; and a replacement running (appends wait for its end). */
   private int batchesOut;
   private boolean replacing;
@@ -159,13 +156,7 @@ public final class CatalogJournal {
   /** Completes once the operation is on disk. Completions happen in append order. Used from one context. */
   public Future<Void> append(JsonObject op) {
     Promise<Void> p = Promise.promise();
-    boolean schedule;
-    synchronized (queueLock) {
-      queue.add(new Pending(op.encode(), p));
-      schedule = !batchQueued;
-      batchQueued = true;
-    }
-    if (schedule && !replacing) {
+    if (queue.add(new Pending(op.encode(), p)) && !replacing) {
       syncBatch();
     }
     return p.future();
@@ -181,12 +172,7 @@ public final class CatalogJournal {
     batchesOut++;
     vertx.executeBlocking(() -> {
       synchronized (writeLock) {
-        List<Pending> batch;
-        synchronized (queueLock) {
-          batch = queue;
-          queue = new ArrayList<>();
-          batchQueued = false;
-        }
+        List<Pending> batch = queue.take();
         try {
           StringBuilder sb = new StringBuilder();
           for (Pending p : batch) {
@@ -221,11 +207,7 @@ public final class CatalogJournal {
    * being appended: a follower rebuilding, or a coordinator before it leads.
    */
   public Future<Void> replaceWith(List<JsonObject> ops) {
-    boolean queued;
-    synchronized (queueLock) {
-      queued = batchQueued;
-    }
-    if (replacing || batchesOut > 0 || queued) {
+    if (replacing || batchesOut > 0 || queue.batchQueued()) {
       return Future.failedFuture(new IllegalStateException("journal busy"));
     }
     replacing = true;
@@ -239,11 +221,7 @@ public final class CatalogJournal {
       return null;
     }).andThen(ar -> {
       replacing = false;
-      boolean waiting;
-      synchronized (queueLock) {
-        waiting = batchQueued;
-      }
-      if (waiting) {
+      if (queue.batchQueued()) {
         syncBatch();
       }
     });

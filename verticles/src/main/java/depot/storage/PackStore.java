@@ -1,5 +1,6 @@
 package depot.storage;
 
+import depot.node.BatchQueue;
 import depot.node.ZeroFilledTail;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -86,16 +87,12 @@ final class PackStore {
   private final Map<String, Integer> deleting = new HashMap<>();
   /** Replicas being copied forward: a deletion waits for the copy, so it names the pack the copy lands in. */
   private final Map<String, Future<Void>> moving = new HashMap<>();
-  /** Guards {@link #queue} and {@link #batchQueued}: the queue is taken by a batch's task on a worker thread. */
-  private final Object queueLock = new Object();
+  private final BatchQueue<Pending> queue = new BatchQueue<>();
   /**
    * Held by a batch's task from taking the queue to its sync: the context's ordered queue runs one at a time
    * already; this keeps batches whole and in order on disk even if a caller on another context queued one.
    */
   private final Object writeLock = new Object();
-  private List<Pending> queue = new ArrayList<>();
-  /** A batch's task is queued and has not taken the queue yet: what arrives meanwhile goes with it. */
-  private boolean batchQueued;
   private boolean compacting;
   private volatile boolean sealRequested;
   private FileChannel current;
@@ -391,13 +388,7 @@ final class PackStore {
   }
 
   private Future<Void> enqueue(Pending p) {
-    boolean schedule;
-    synchronized (queueLock) {
-      queue.add(p);
-      schedule = !batchQueued;
-      batchQueued = true;
-    }
-    if (schedule) {
+    if (queue.add(p)) {
       syncBatch();
     }
     return p.promise().future();
@@ -415,12 +406,7 @@ final class PackStore {
   private void syncBatch() {
     vertx.executeBlocking(() -> {
       synchronized (writeLock) {
-        List<Pending> batch;
-        synchronized (queueLock) {
-          batch = queue;
-          queue = new ArrayList<>();
-          batchQueued = false;
-        }
+        List<Pending> batch = queue.take();
         try {
           return new Written(batch, writeBatch(batch), null);
         } catch (Throwable e) { // out of memory too: each replica's deposit must hear of it, not wait forever
