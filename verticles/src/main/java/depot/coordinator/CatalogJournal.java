@@ -173,7 +173,9 @@ public final class CatalogJournal {
     vertx.executeBlocking(() -> {
       synchronized (writeLock) {
         List<Pending> batch = queue.take();
+        long start = -1;
         try {
+          start = channel.position();
           StringBuilder sb = new StringBuilder();
           for (Pending p : batch) {
             sb.append(p.line()).append('\n');
@@ -183,6 +185,7 @@ public final class CatalogJournal {
           channel.force(false);
           return new Written(batch, null);
         } catch (Throwable e) { // out of memory too: each operation's caller must hear of it, not wait forever
+          cutBack(start);
           return new Written(batch, e);
         }
       }
@@ -200,6 +203,24 @@ public final class CatalogJournal {
         log.error("catalog journal write failed: {}", written.failure().getMessage());
       }
     });
+  }
+
+  /**
+   * After a failed batch: nothing of it stays, or a half-written line would sit before the next batch's and
+   * end every later replay there (only a last line may be torn). If even the cut fails, the disk is failing:
+   * it is logged.
+   */
+  private void cutBack(long start) {
+    if (start < 0) {
+      return;
+    }
+    try {
+      channel.truncate(start);
+      channel.position(start);
+      zeroedTo = start;
+    } catch (IOException e) {
+      log.error("catalog journal could not cut a failed batch off: {}", e.getMessage());
+    }
   }
 
   /**

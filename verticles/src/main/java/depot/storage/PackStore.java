@@ -461,7 +461,7 @@ final class PackStore {
       writeAll(records);
       zeroedTo = ZeroFilledTail.extend(current, end, zeroedTo, Math.min(ZERO_CHUNK_BYTES, rollBytes));
       current.force(false);
-    } catch (IOException e) {
+    } catch (Throwable e) {
       // Nothing of a failed batch stays behind: the next one starts where this one did.
       current.truncate(currentSize);
       current.position(currentSize);
