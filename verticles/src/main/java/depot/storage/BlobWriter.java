@@ -193,6 +193,12 @@ public final class BlobWriter {
       } else {
         downstreamStored.tryComplete(new JsonArray());
       }
+      if (quorumLost != null) {
+        // The next hop was lost before this point (a reset right after it accepted the connection, whose
+        // failed report came back at once above): the sender hears now, not after its whole body.
+        fail(quorumLost);
+        return;
+      }
       source.handler(this::onData);
       source.exceptionHandler(this::fail);
       source.endHandler(v -> onEnd());
