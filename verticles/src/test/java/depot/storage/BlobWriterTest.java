@@ -181,6 +181,62 @@ class BlobWriterTest {
     }
   }
 
+  /**
+   * A next hop that accepts and resets while this node's file is still opening (the disk's thread held
+   * here): the head must answer at once that the write quorum is lost, not wait for the rest of the body.
+   * Its failed report used to come back inside the transfer's start, before the transfer counted as
+   * started, and the head then waited for all 256 MiB.
+   */
+  @Test
+  void aNextHopLostWhileTheFileOpensFailsTheHeadAtOnce() throws Exception {
+    Vertx slowDisk = Vertx.vertx(new io.vertx.core.VertxOptions().setInternalBlockingPoolSize(1));
+    java.util.concurrent.CountDownLatch diskHeld = new java.util.concurrent.CountDownLatch(1);
+    try (java.net.ServerSocket ghost = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      java.util.concurrent.atomic.AtomicInteger resets = new java.util.concurrent.atomic.AtomicInteger();
+      Thread acceptor = new Thread(() -> {
+        while (true) {
+          try (java.net.Socket s = ghost.accept()) {
+            Thread.sleep(100); // long enough for the head to have its request to this hop in hand
+            s.setSoLinger(true, 0); // a reset on close, like a killed process's socket
+          } catch (IOException | InterruptedException e) {
+            return;
+          }
+          resets.incrementAndGet();
+        }
+      }, "ghost-hop");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      BlobStore store = new BlobStore(slowDisk, dataDir);
+      await(store.open());
+      BlobWriter writer = new BlobWriter(slowDisk, store, slowDisk.createHttpClient(), "node-a", 64 * KiB,
+          SMALL_BLOB_MAX, "", 0);
+      io.vertx.core.internal.ContextInternal ctx = (io.vertx.core.internal.ContextInternal) slowDisk.getOrCreateContext();
+      io.vertx.core.Promise<io.vertx.core.json.JsonObject> written = io.vertx.core.Promise.promise();
+      Pieces source = new Pieces(slowDisk, content(MiB, 11), new Random(11), 0);
+      source.stallsAtEnd = true; // a sender whose body never finishes
+      ctx.runOnContext(v -> {
+        ctx.executeBlockingInternal(() -> diskHeld.await(20, TimeUnit.SECONDS));
+        writer.write(source, newBlobId(), 256L * MiB,
+                List.of(new PipelineHop("ghost", "http://127.0.0.1:" + ghost.getLocalPort())), null, false, 2)
+            .onComplete(written);
+      });
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (resets.get() == 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(1, resets.get(), "the head opened its next hop while its file was opening");
+      Thread.sleep(300); // the reset reaches the head's event loop
+      diskHeld.countDown();
+      java.util.concurrent.ExecutionException failure = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> written.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+      assertTrue(String.valueOf(failure.getCause().getMessage()).contains("replicas required"), failure.toString());
+      assertEquals(0, source.offset, "answered before any of the body was taken");
+    } finally {
+      diskHeld.countDown();
+      slowDisk.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   private <T> Future<T> runOnContext(java.util.function.Supplier<Future<T>> action) {
     io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
     vertx.runOnContext(v -> action.get().onComplete(promise));
@@ -216,6 +272,8 @@ class BlobWriterTest {
     private Handler<Throwable> exceptionHandler;
     /** Behave like a Vert.x HTTP request whose whole body has already arrived. */
     boolean h1Semantics;
+    /** Send the content and then nothing more: no end, as from a sender that stopped midway. */
+    boolean stallsAtEnd;
     private boolean droppedUnread;
 
     Pieces(Vertx vertx, byte[] data, Random random, int failAfter) {
@@ -290,7 +348,9 @@ class BlobWriterTest {
         }
         if (offset == data.length) {
           paused = true;
-          endHandler.handle(null);
+          if (!stallsAtEnd) {
+            endHandler.handle(null);
+          }
           return;
         }
         int n = Math.min(data.length - offset, 1 + random.nextInt(256 * KiB));
