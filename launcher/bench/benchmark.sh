@@ -55,7 +55,7 @@ echo "depot deposit of the held file, whole CLI run (JVM start and hashing inclu
 
 echo "== 4 KiB files, replicas=3, 8 concurrent clients (3 runs of $SMALL_FILES, the first after 10000 to warm the JIT)"
 # Three runs, not one: the cluster's C2 compiler was still busy through the first (about 20 s of its CPU in
-# 30,000 deposits, against under 1 s in the third), so the first shows a cluster still warming, the third one warm.
+# 30,000 deposits, against under 2 s in the third), so the first shows a cluster still warming, the third one warm.
 for i in 1 2 3; do
   depot_lean bench --clients 8 --files "$SMALL_FILES" --size 4KiB --replicas 3 --warmup $([ "$i" = 1 ] && echo 10000 || echo 0) | grep '^deposit:'
 done
