@@ -168,10 +168,6 @@ public final class BlobWriter {
           return;
         }
         down = forwarded.result();
-        if (quorumLost != null) {
-          fail(quorumLost);
-          return;
-        }
         start();
       });
       return done.future();
@@ -194,8 +190,9 @@ public final class BlobWriter {
         downstreamStored.tryComplete(new JsonArray());
       }
       if (quorumLost != null) {
-        // The next hop was lost before this point (a reset right after it accepted the connection, whose
-        // failed report came back at once above): the sender hears now, not after its whole body.
+        // The next hop was lost before the transfer started: refused while the file was opening, or reset
+        // after accepting, its failed report then coming back at once above. The sender hears now, not after
+        // its whole body.
         fail(quorumLost);
         return;
       }

@@ -18,7 +18,10 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -190,9 +193,9 @@ class BlobWriterTest {
   @Test
   void aNextHopLostWhileTheFileOpensFailsTheHeadAtOnce() throws Exception {
     Vertx slowDisk = Vertx.vertx(new io.vertx.core.VertxOptions().setInternalBlockingPoolSize(1));
-    java.util.concurrent.CountDownLatch diskHeld = new java.util.concurrent.CountDownLatch(1);
+    CountDownLatch diskHeld = new CountDownLatch(1);
     try (java.net.ServerSocket ghost = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      java.util.concurrent.atomic.AtomicInteger resets = new java.util.concurrent.atomic.AtomicInteger();
+      AtomicInteger resets = new AtomicInteger();
       Thread acceptor = new Thread(() -> {
         while (true) {
           try (java.net.Socket s = ghost.accept()) {
@@ -227,7 +230,7 @@ class BlobWriterTest {
       assertEquals(1, resets.get(), "the head opened its next hop while its file was opening");
       Thread.sleep(300); // the reset reaches the head's event loop
       diskHeld.countDown();
-      java.util.concurrent.ExecutionException failure = assertThrows(java.util.concurrent.ExecutionException.class,
+      ExecutionException failure = assertThrows(ExecutionException.class,
           () -> written.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
       assertTrue(String.valueOf(failure.getCause().getMessage()).contains("replicas required"), failure.toString());
       assertEquals(0, source.offset, "answered before any of the body was taken");
