@@ -466,7 +466,8 @@ final class ReplicaKeeper {
             String blobId = (String) o;
             BlobEntry blob = catalog.blob(blobId);
             if (blob == null) {
-              if (!uploading.contains(blobId)) {
+              // Just stored is no excuse for a blob the catalog dropped: its deletion never reached the node.
+              if (!uploading.contains(blobId) || catalog.wasDropped(blobId)) {
                 unknown.add(blobId);
               }
             } else if (!blob.nodes.contains(nodeId) && !copying.contains(blobId)) {

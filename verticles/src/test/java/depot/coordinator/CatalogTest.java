@@ -347,6 +347,39 @@ class CatalogTest {
   }
 
   @Test
+  void aDroppedBlobIsRememberedAlsoThroughSnapshotsAndOneStillInUseIsNot() {
+    apply(put(ALICE, "a.txt", "blob-1", SHA_A, 100, 2, "n1"));
+    apply(drop("blob-1"));
+    assertFalse(catalog.wasDropped("blob-1"), "still in use: not dropped");
+    apply(delete(ALICE, "a.txt"));
+    apply(drop("blob-1"));
+    assertTrue(catalog.wasDropped("blob-1"));
+    assertFalse(catalog.wasDropped("blob-2"));
+    assertTrue(replay(catalog).wasDropped("blob-1"), "a catalog copied from a snapshot remembers the drop");
+    assertTrue(replay(replay(catalog)).wasDropped("blob-1"), "and so does one copied from that copy");
+  }
+
+  @Test
+  void dropsAreForgottenOnceOlderThanTheWindowOrBeyondTheCap() {
+    long t = 5_000_000L;
+    apply(drop("blob-old").put("ts", t));
+    apply(drop("blob-new").put("ts", t + Catalog.DROPPED_KEPT_MS));
+    assertTrue(catalog.wasDropped("blob-old"), "exactly as old as the window: kept");
+    apply(drop("blob-newer").put("ts", t + Catalog.DROPPED_KEPT_MS + 1));
+    assertFalse(catalog.wasDropped("blob-old"), "older than the window, timed by the operations");
+    assertTrue(catalog.wasDropped("blob-new"));
+
+    for (int i = 0; i < Catalog.DROPPED_KEPT_MAX; i++) {
+      catalog.apply(drop("burst-" + i).put("ts", t + Catalog.DROPPED_KEPT_MS + 2));
+    }
+    assertFalse(catalog.wasDropped("blob-new"), "the oldest go first beyond the cap");
+    assertFalse(catalog.wasDropped("blob-newer"));
+    assertTrue(catalog.wasDropped("burst-0"));
+    assertTrue(catalog.wasDropped("burst-" + (Catalog.DROPPED_KEPT_MAX - 1)));
+    assertFalse(catalog.wasDropped("none"));
+  }
+
+  @Test
   void droppingAnOrphanDoesNotForgetANewerBlobOfTheSameContent() {
     apply(put(ALICE, "a.txt", "blob-1", SHA_A, 100, 2, "n1"));
     apply(delete(ALICE, "a.txt"));
