@@ -318,9 +318,8 @@ class FailoverIT {
     TestCluster.deleteTree(cluster.dataDir("storage-1"));
     cluster.startNode("storage-1", new JsonArray().add("storage"));
     cluster.awaitStorageNodes(3);
-    // Done when the replicas the storage nodes themselves report add up to two per file again. A replica the
-    // catalog does not list is only found by the inventory comparison, once a minute: the wait covers one.
-    long deadline = System.currentTimeMillis() + 90_000;
+    // Done when the replicas the storage nodes themselves report add up to two per file again.
+    long deadline = System.currentTimeMillis() + 60_000;
     JsonObject stats = new JsonObject();
     long onDisks = -1;
     while (System.currentTimeMillis() < deadline) {
