@@ -50,18 +50,23 @@ class PackCompactionIT {
     }
   }
 
+  /** The bytes of each of the node's pack files (a few MiB in all here). */
+  static List<byte[]> packs(String node) throws Exception {
+    List<byte[]> contents = new ArrayList<>();
+    try (Stream<Path> packs = Files.list(cluster.dataDir(node).resolve("packs"))) {
+      for (Path pack : packs.toList()) {
+        contents.add(Files.readAllBytes(pack));
+      }
+    }
+    return contents;
+  }
+
   /**
    * Bytes of records in the node's packs: not the zeros kept written ahead of the current pack's end, up to a
    * whole 1 MiB chunk here, which appear with the first write after a restart and would swamp the figure.
    */
   static long packBytes(String node) throws Exception {
-    long bytes = 0;
-    try (Stream<Path> packs = Files.list(cluster.dataDir(node).resolve("packs"))) {
-      for (Path pack : packs.toList()) {
-        bytes += endOfRecords(Files.readAllBytes(pack));
-      }
-    }
-    return bytes;
+    return packs(node).stream().mapToLong(PackCompactionIT::endOfRecords).sum();
   }
 
   /**
@@ -81,17 +86,10 @@ class PackCompactionIT {
    * keep none. Each pack may add the few zero bytes its last replica happens to end with.
    */
   static void assertZerosAheadAreBounded(String node) throws Exception {
-    long zeros = 0;
-    List<Path> all;
-    try (Stream<Path> packs = Files.list(cluster.dataDir(node).resolve("packs"))) {
-      all = packs.toList();
-    }
-    for (Path pack : all) {
-      byte[] bytes = Files.readAllBytes(pack);
-      zeros += bytes.length - endOfRecords(bytes);
-    }
-    long bound = SMALL_PACKS.getInteger("packRollBytes") + 64L * all.size();
-    assertTrue(zeros <= bound, node + " keeps " + zeros + " bytes of zeros ahead in " + all.size() + " packs");
+    List<byte[]> packs = packs(node);
+    long zeros = packs.stream().mapToLong(p -> p.length - endOfRecords(p)).sum();
+    long bound = SMALL_PACKS.getInteger("packRollBytes") + 64L * packs.size();
+    assertTrue(zeros <= bound, node + " keeps " + zeros + " bytes of zeros ahead in " + packs.size() + " packs");
   }
 
   static long packFiles(String node) throws Exception {
