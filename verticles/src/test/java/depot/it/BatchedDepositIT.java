@@ -12,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,11 +44,7 @@ class BatchedDepositIT extends ClusterTestBase {
   }
 
   private static Set<String> inventory(String node) throws Exception {
-    JsonArray ids = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(
-        Addresses.storageNode(node), new JsonObject().put("action", "inventory"))).body().getJsonArray("blobIds");
-    Set<String> held = new HashSet<>();
-    ids.forEach(id -> held.add(String.valueOf(id)));
-    return held;
+    return cluster.inventory(node);
   }
 
   @Test
@@ -118,15 +113,7 @@ class BatchedDepositIT extends ClusterTestBase {
   @Test
   void aMalformedBatchIsRefusedAndNothingIsStored() throws Exception {
     List<String> nodes = cluster.storageNodeIds();
-    JsonArray directory = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(Addresses.DIRECTORY_NODES,
-        new JsonObject())).body().getJsonArray("nodes");
-    Map<String, String> urls = new java.util.HashMap<>();
-    directory.forEach(o -> {
-      JsonObject n = (JsonObject) o;
-      if (n.getJsonObject("endpoints") != null && n.getJsonObject("endpoints").getString("storage") != null) {
-        urls.put(n.getString("id"), n.getJsonObject("endpoints").getString("storage"));
-      }
-    });
+    Map<String, String> urls = cluster.storageUrls();
     String blobId = BlobIds.newId();
     byte[] whole = BlobBatch.encode(List.of(new BlobBatch.Entry(blobId, null,
         io.vertx.core.buffer.Buffer.buffer(DepositRetrieveIT.random(1000, 7))))).getBytes();

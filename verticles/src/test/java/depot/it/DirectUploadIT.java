@@ -173,20 +173,6 @@ class DirectUploadIT extends ClusterTestBase {
     assertEquals(201, put.statusCode(), "a client that sends its body at once is never redirected");
   }
 
-  /** The storage endpoint (base URL) of each storage node, as the directory lists it. */
-  private static Map<String, String> storageUrls() throws Exception {
-    Map<String, String> urls = new LinkedHashMap<>();
-    TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(depot.protocol.Addresses.DIRECTORY_NODES,
-        new JsonObject())).body().getJsonArray("nodes").forEach(o -> {
-          JsonObject n = (JsonObject) o;
-          String url = n.getJsonObject("endpoints", new JsonObject()).getString("storage");
-          if (url != null) {
-            urls.put(n.getString("id"), url);
-          }
-        });
-    return urls;
-  }
-
   private static HttpResponse<String> depositAvoiding(String token, String name, String avoid, int replicas) throws Exception {
     return api.send(api.req("/api/v1/files/" + Api.enc(name) + "?replicas=" + replicas, token)
         .header("X-Depot-Avoid", avoid)
@@ -201,7 +187,7 @@ class DirectUploadIT extends ClusterTestBase {
   @Test
   void aClientsDepositGoesAroundTheNodesItLost() throws Exception {
     String token = api.register("avoiding").getString("token");
-    Map<String, String> urls = storageUrls();
+    Map<String, String> urls = cluster.storageUrls();
     String lost = urls.get("storage-2");
     for (int i = 0; i < 6; i++) {
       HttpResponse<String> put = depositAvoiding(token, "around-" + i, lost + "/", 2);

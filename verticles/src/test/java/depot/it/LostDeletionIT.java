@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -53,28 +52,17 @@ class LostDeletionIT {
   }
 
   static Set<String> inventory(String node) throws Exception {
-    JsonArray ids = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(
-        Addresses.storageNode(node), new JsonObject().put("action", "inventory"))).body().getJsonArray("blobIds");
-    Set<String> held = new HashSet<>();
-    ids.forEach(id -> held.add(String.valueOf(id)));
-    return held;
+    return cluster.inventory(node);
   }
 
   static boolean heldAnywhere(String blobId) throws Exception {
     return inventory("storage-1").contains(blobId) || inventory("storage-2").contains(blobId);
   }
 
-  static String storageUrl(String node) throws Exception {
-    JsonArray nodes = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(Addresses.DIRECTORY_NODES,
-        new JsonObject())).body().getJsonArray("nodes");
-    return nodes.stream().map(o -> (JsonObject) o).filter(n -> node.equals(n.getString("id")))
-        .findFirst().orElseThrow().getJsonObject("endpoints").getString("storage");
-  }
-
   /** Stores a replica on one node only, through its batch endpoint, as a pipeline's last hop would. */
   static void storeOn(String node, String blobId, byte[] data) throws Exception {
     byte[] batch = BlobBatch.encode(List.of(new BlobBatch.Entry(blobId, null, Buffer.buffer(data)))).getBytes();
-    HttpResponse<String> r = api.http.send(HttpRequest.newBuilder(URI.create(storageUrl(node) + "/internal/v1/batches"))
+    HttpResponse<String> r = api.http.send(HttpRequest.newBuilder(URI.create(cluster.storageUrls().get(node) + "/internal/v1/batches"))
         .PUT(HttpRequest.BodyPublishers.ofByteArray(batch)).build(), HttpResponse.BodyHandlers.ofString());
     assertEquals(201, r.statusCode(), r.body());
   }

@@ -190,9 +190,7 @@ class RestartIT {
   static Map<String, Set<String>> inventories() throws Exception {
     Map<String, Set<String>> held = new TreeMap<>();
     for (String node : cluster.storageNodeIds()) {
-      JsonArray ids = TestCluster.await(cluster.anyVertx().eventBus().<JsonObject>request(
-          Addresses.storageNode(node), new JsonObject().put("action", "inventory"))).body().getJsonArray("blobIds");
-      held.put(node, ids.stream().map(String::valueOf).collect(Collectors.toCollection(TreeSet::new)));
+      held.put(node, cluster.inventory(node));
     }
     return held;
   }

@@ -16,6 +16,8 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -177,6 +179,29 @@ public final class TestCluster implements AutoCloseable {
 
   public List<String> storageNodeIds() {
     return nodes.keySet().stream().filter(n -> n.startsWith("storage-")).toList();
+  }
+
+  /** The replica ids a storage node says it holds (replica files and packed replicas alike). */
+  public Set<String> inventory(String nodeId) throws Exception {
+    JsonArray ids = await(anyVertx().eventBus().<JsonObject>request(depot.protocol.Addresses.storageNode(nodeId),
+        new JsonObject().put("action", "inventory"))).body().getJsonArray("blobIds");
+    Set<String> held = new TreeSet<>();
+    ids.forEach(id -> held.add(String.valueOf(id)));
+    return held;
+  }
+
+  /** The storage endpoint (base URL) of each storage node, as the directory lists it. */
+  public Map<String, String> storageUrls() throws Exception {
+    Map<String, String> urls = new LinkedHashMap<>();
+    await(anyVertx().eventBus().<JsonObject>request(depot.protocol.Addresses.DIRECTORY_NODES, new JsonObject()))
+        .body().getJsonArray("nodes").forEach(o -> {
+          JsonObject n = (JsonObject) o;
+          String url = n.getJsonObject("endpoints", new JsonObject()).getString("storage");
+          if (url != null) {
+            urls.put(n.getString("id"), url);
+          }
+        });
+    return urls;
   }
 
   /** Waits until the coordinator sees {@code n} storage nodes UP. */
