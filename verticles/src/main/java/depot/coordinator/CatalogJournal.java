@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -49,6 +50,7 @@ public final class CatalogJournal {
   private int batchesOut;
   private boolean replacing;
   private long entries;
+  private long syncs;
 
   private record Pending(String line, Promise<Void> promise) {}
 
@@ -154,11 +156,22 @@ public final class CatalogJournal {
 
   /** Completes once the operation is on disk. Completions happen in append order. Used from one context. */
   public Future<Void> append(JsonObject op) {
-    Promise<Void> p = Promise.promise();
-    if (queue.add(new Pending(op.encode(), p)) && !replacing) {
+    return appendAll(List.of(op)).get(0);
+  }
+
+  /** {@link #append} for several operations, which go to disk in one batch (or with others). */
+  public List<Future<Void>> appendAll(List<JsonObject> ops) {
+    List<Pending> added = new ArrayList<>(ops.size());
+    List<Future<Void>> done = new ArrayList<>(ops.size());
+    for (JsonObject op : ops) {
+      Promise<Void> p = Promise.promise();
+      added.add(new Pending(op.encode(), p));
+      done.add(p.future());
+    }
+    if (queue.addAll(added) && !replacing) {
       syncBatch();
     }
-    return p.future();
+    return done;
   }
 
   /**
@@ -191,6 +204,7 @@ public final class CatalogJournal {
     }).onSuccess(written -> {
       batchesOut--;
       entries += written.batch().size();
+      syncs++;
       for (Pending p : written.batch()) {
         if (written.failure() == null) {
           p.promise().complete();
@@ -258,6 +272,11 @@ public final class CatalogJournal {
       }
     });
     return copy;
+  }
+
+  /** Batches written since open: one fsync each (a failed one included, though its sync may not have run). */
+  public long syncs() {
+    return syncs;
   }
 
   public long entries() {

@@ -132,28 +132,40 @@ final class CatalogReplicator {
    * while no follower has been in step in this term, once the grace period of a new leader is over).
    */
   Future<Void> replicate(JsonObject op) {
+    return replicateAll(List.of(op)).get(0);
+  }
+
+  /** {@link #replicate} for several operations (in Lamport order), which leave for each copy in one message. */
+  List<Future<Void>> replicateAll(List<JsonObject> ops) {
     if (stopped) {
-      return Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
+      Future<Void> refused = Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));
+      return ops.stream().map(op -> refused).toList();
     }
-    unapplied.add(op);
+    unapplied.addAll(ops);
     // A copy: a send that fails at once (no such consumer any more) drops its follower from the map.
     for (Follower f : new ArrayList<>(followers.values())) {
-      f.queue.add(op);
+      f.queue.addAll(ops);
       if (eager(f)) {
         flush(f);
       } else {
         flushObserversSoon();
       }
     }
-    if (followers.values().stream().noneMatch(f -> f.inSync) && mayAcknowledgeAlone()) {
-      return Future.succeededFuture();
+    boolean alone = followers.values().stream().noneMatch(f -> f.inSync) && mayAcknowledgeAlone();
+    List<Future<Void>> copied = new ArrayList<>(ops.size());
+    for (JsonObject op : ops) {
+      if (alone) {
+        copied.add(Future.succeededFuture());
+        continue;
+      }
+      Waiting w = new Waiting(Promise.promise(), System.currentTimeMillis());
+      waiting.put(op.getLong("lamport"), w);
+      copied.add(w.promise().future());
     }
-    Waiting w = new Waiting(Promise.promise(), System.currentTimeMillis());
-    waiting.put(op.getLong("lamport"), w);
-    if (sweeper < 0) {
+    if (!alone && sweeper < 0) {
       sweeper = vertx.setPeriodic(Math.max(10, orphanWaitMs / 10), t -> failOrphans());
     }
-    return w.promise().future();
+    return copied;
   }
 
   /** The operation is now applied to the leader's catalog: it is part of any later snapshot. */

@@ -73,6 +73,11 @@ public class CoordinatorVerticle extends VerticleBase {
    * when a leader is elected) gets the same answer.
    */
   private final Map<String, Future<JsonObject>> committing = new HashMap<>();
+  /** Operations stamped in this event-loop turn, written together at its end ({@link #commit}). */
+  private List<Stamped> stamped = new ArrayList<>();
+
+  private record Stamped(JsonObject op, CatalogReplicator shipping, Promise<JsonObject> done) {}
+
   /** When each client was last authenticated (kept in memory only: it is a courtesy, not catalog state). */
   private final Map<String, Long> lastSeen = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -347,14 +352,39 @@ public class CoordinatorVerticle extends VerticleBase {
     }
     long lamport = catalog.tick();
     op.put("lamport", lamport).put("term", term).put("ts", System.currentTimeMillis());
-    Future<Void> copied = shipping.replicate(op);
-    // Applied once on the leader's disk, so memory matches the journal; acknowledged only once a copy has it
-    // too. A change no copy took is answered as an error (it may survive or not, like any unacknowledged one).
-    return journal.append(op).map(v -> {
-      JsonObject result = catalog.apply(op);
-      shipping.applied(lamport);
-      return result;
-    }).compose(result -> copied.map(result));
+    if (stamped.isEmpty()) {
+      // The deposits of one pipeline batch commit in messages that arrive together, queued on this event
+      // loop: ended after them, this turn writes them in one journal batch and one message to each copy.
+      context.runOnContext(v -> flushStamped());
+    }
+    Promise<JsonObject> done = Promise.promise();
+    stamped.add(new Stamped(op, shipping, done));
+    return done.future();
+  }
+
+  private void flushStamped() {
+    List<Stamped> batch = stamped;
+    stamped = new ArrayList<>();
+    CatalogReplicator shipping = batch.get(0).shipping();
+    if (shipping != replicator) {
+      // The lead was lost since: nothing of these is written, so a newer leader's stream is never mixed in.
+      batch.forEach(s -> s.done().fail(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads; retry")));
+      return;
+    }
+    List<JsonObject> ops = batch.stream().map(Stamped::op).toList();
+    List<Future<Void>> copied = shipping.replicateAll(ops);
+    List<Future<Void>> journaled = journal.appendAll(ops);
+    for (int i = 0; i < batch.size(); i++) {
+      JsonObject op = ops.get(i);
+      Future<Void> copy = copied.get(i);
+      // Applied once on the leader's disk, so memory matches the journal; acknowledged only once a copy has it
+      // too. A change no copy took is answered as an error (it may survive or not, like any unacknowledged one).
+      journaled.get(i).map(v -> {
+        JsonObject result = catalog.apply(op);
+        shipping.applied(op.getLong("lamport"));
+        return result;
+      }).compose(result -> copy.map(result)).onComplete(batch.get(i).done());
+    }
   }
 
   // ---- nodes ----

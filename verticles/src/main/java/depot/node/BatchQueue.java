@@ -23,6 +23,16 @@ public final class BatchQueue<T> {
     }
   }
 
+  /** Adds {@code more} at once, so one batch takes them all; true as for {@link #add}. */
+  public boolean addAll(List<T> more) {
+    synchronized (lock) {
+      items.addAll(more);
+      boolean queueOne = !batchQueued;
+      batchQueued = true;
+      return queueOne;
+    }
+  }
+
   /** For the batch's task: everything added so far. The next item added asks for a new batch. */
   public List<T> take() {
     synchronized (lock) {

@@ -185,6 +185,21 @@ class CatalogJournalTest {
   }
 
   @Test
+  void operationsAppendedTogetherAreSyncedInOneBatch() throws Exception {
+    Store s = open();
+    List<JsonObject> ops = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ops.add(clientAdd(i).put("lamport", i + 1L).put("ts", 1_000_000L));
+    }
+    long before = s.journal.syncs();
+    onContext(() -> Future.all(s.journal.appendAll(ops)));
+    assertEquals(1, s.journal.syncs() - before, "one fsync for the five");
+    List<String> journal = lines(dir.resolve("journal.jsonl"));
+    assertEquals(List.of(1L, 2L, 3L, 4L, 5L), journal.stream().map(l -> new JsonObject(l).getLong("lamport")).toList());
+    close(s);
+  }
+
+  @Test
   void eachOperationIsInTheFileWhenItsAppendCompletes() throws Exception {
     // The next batch is queued behind the one being synced and takes what arrived meanwhile: an operation
     // is acknowledged only with its own batch, never with an earlier one.

@@ -109,6 +109,17 @@ class CatalogReplicatorTest {
   }
 
   @Test
+  void operationsCommittedTogetherReachTheEagerCopyInOneMessage() throws Exception {
+    List<Long> held = new CopyOnWriteArrayList<>();
+    List<Integer> batches = new CopyOnWriteArrayList<>();
+    startFollower("f1", held, batches);
+    batches.clear();
+    onLoop(() -> Future.all(replicator.replicateAll(List.of(op(1), op(2), op(3)))));
+    assertEquals(List.of(1L, 2L, 3L), held);
+    assertEquals(List.of(3), batches, "one message for the three");
+  }
+
+  @Test
   void theEagerCopyIsSentNewBatchesBeforeItAnswersTheEarlierOnesUpToALimit() throws Exception {
     java.util.concurrent.atomic.AtomicBoolean hold = new java.util.concurrent.atomic.AtomicBoolean();
     List<io.vertx.core.eventbus.Message<JsonObject>> unanswered = new CopyOnWriteArrayList<>();
