@@ -16,10 +16,7 @@ rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"
 export DEPOT_CONFIG_DIR="$BENCH_DIR/cli" DEPOT_SERVER="http://127.0.0.1:$PORT"
 export DEPOT_CLUSTER_NAME="depot-bench-$$" DEPOT_CLUSTER_PORT=7201
 depot() { java -jar "$JAR" "$@"; }
-# For the small files the load generator's own JIT and GC threads compete with the cluster for the cores:
-# C1 only and the serial collector cut its CPU for 12,000 4 KiB deposits from 14-16 s to 6-7 s. (The 1 GiB
-# runs keep the default JIT: there the client hashes a gigabyte, and that was not measured with C1 only.)
-depot_lean() { java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$JAR" "$@"; }
+[ -x /usr/bin/time ] || { echo "benchmark.sh needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 launcher/bench/disk-speed.sh "$BENCH_DIR" 3
 head -c 1073741824 /dev/urandom > "$BENCH_DIR/random.bin" # deposited below
@@ -56,8 +53,24 @@ echo "depot deposit of the held file, whole CLI run (JVM start and hashing inclu
 echo "== 4 KiB files, replicas=3, 8 concurrent clients (3 runs of $SMALL_FILES, the first after 10000 to warm the JIT)"
 # Three runs, not one: the cluster's C2 compiler was still busy through the first (about 20 s of its CPU in
 # 30,000 deposits, against under 2 s in the third), so the first shows a cluster still warming, the third one warm.
+# The load generator's own JIT and GC threads compete with the cluster for the cores: C1 only and the serial
+# collector cut its CPU for 12,000 4 KiB deposits from 14-16 s to 6-7 s. (The 1 GiB runs keep the default JIT:
+# there the client hashes a gigabyte, and that was not measured with C1 only.)
+# Beside each round, CPU from /proc: the cluster's per deposit, its JIT compiler threads' in all, and the load
+# generator's per deposit. The load generator does the same work in every round, so its CPU per deposit gauges
+# the host's own speed, which moved by a third within an hour on the project's machine.
+jit_ticks() { cat /proc/"$DEV"/task/*/stat 2>/dev/null | grep -E 'C[12] CompilerThre' | sed 's/.*) //' | awk '{s+=$12+$13} END {print s+0}'; }
+cpu_ticks() { awk '{print $14+$15}' /proc/"$DEV"/stat; }
 for i in 1 2 3; do
-  depot_lean bench --clients 8 --files "$SMALL_FILES" --size 4KiB --replicas 3 --warmup $([ "$i" = 1 ] && echo 10000 || echo 0) | grep '^deposit:'
+  WARMUP=$([ "$i" = 1 ] && echo 10000 || echo 0)
+  J0=$(jit_ticks); C0=$(cpu_ticks)
+  /usr/bin/time -f '%U %S' -o "$BENCH_DIR/client-cpu" java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -jar "$JAR" \
+    bench --clients 8 --files "$SMALL_FILES" --size 4KiB --replicas 3 --warmup "$WARMUP" > "$BENCH_DIR/small.out"
+  J1=$(jit_ticks); C1=$(cpu_ticks); N=$((SMALL_FILES + WARMUP)); TICK=$(getconf CLK_TCK)
+  echo "$(grep '^deposit:' "$BENCH_DIR/small.out") | CPU per deposit (warm-up included): cluster" \
+    "$(awk -v d=$((C1 - C0)) -v n=$N -v t="$TICK" 'BEGIN {printf "%.3f", d * 1000 / t / n}') ms," \
+    "load generator $(awk -v n=$N '{printf "%.3f", ($1 + $2) * 1000 / n}' "$BENCH_DIR/client-cpu") ms;" \
+    "cluster JIT compiler $(awk -v d=$((J1 - J0)) -v t="$TICK" 'BEGIN {printf "%.1f", d / t}') s"
 done
 
 echo "== heap of the cluster JVM (-Xmx$HEAP) after all this"
