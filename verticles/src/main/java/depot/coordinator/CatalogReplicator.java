@@ -128,14 +128,10 @@ final class CatalogReplicator {
   }
 
   /**
-   * Ships a stamped operation; completes when a follower holds it durably (on the leader's disk alone only
-   * while no follower has been in step in this term, once the grace period of a new leader is over).
+   * Ships stamped operations (in Lamport order), which leave for each eager copy in one message; each
+   * completes when a follower holds it durably (on the leader's disk alone only while no follower has been in
+   * step in this term, once the grace period of a new leader is over).
    */
-  Future<Void> replicate(JsonObject op) {
-    return replicateAll(List.of(op)).get(0);
-  }
-
-  /** {@link #replicate} for several operations (in Lamport order), which leave for each copy in one message. */
   List<Future<Void>> replicateAll(List<JsonObject> ops) {
     if (stopped) {
       Future<Void> refused = Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads"));

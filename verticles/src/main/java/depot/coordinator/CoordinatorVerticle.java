@@ -343,7 +343,8 @@ public class CoordinatorVerticle extends VerticleBase {
 
   /**
    * Journals an operation here and on a follower, then applies it: nothing is acknowledged before it is on
-   * two disks (or on this one while no follower is in sync).
+   * two disks (or on this one while no follower is in sync). Stamped now; written at the end of this turn
+   * with whatever else was stamped in it.
    */
   Future<JsonObject> commit(JsonObject op) {
     CatalogReplicator shipping = replicator;

@@ -15,12 +15,7 @@ public final class BatchQueue<T> {
 
   /** Adds {@code item}; true if no batch was queued to take it, so the caller must queue one. */
   public boolean add(T item) {
-    synchronized (lock) {
-      items.add(item);
-      boolean queueOne = !batchQueued;
-      batchQueued = true;
-      return queueOne;
-    }
+    return addAll(List.of(item));
   }
 
   /** Adds {@code more} at once, so one batch takes them all; true as for {@link #add}. */

@@ -53,6 +53,11 @@ class CatalogReplicatorTest {
     return OnLoop.run(vertx, action);
   }
 
+  /** One operation alone, as a commit that no other joined in its turn. */
+  Future<Void> replicate(JsonObject op) {
+    return replicator.replicateAll(List.of(op)).get(0);
+  }
+
   static JsonObject op(long lamport) {
     return new JsonObject().put("type", "test").put("lamport", lamport).put("term", 1);
   }
@@ -94,7 +99,7 @@ class CatalogReplicatorTest {
     long started = System.nanoTime();
     for (long lamport = 1; lamport <= 20; lamport++) {
       long l = lamport;
-      onLoop(() -> replicator.replicate(op(l)));
+      onLoop(() -> replicate(op(l)));
     }
     long elapsedMs = (System.nanoTime() - started) / 1_000_000;
     assertEquals(20, received.size(), "the eager copy took every operation");
@@ -146,7 +151,7 @@ class CatalogReplicatorTest {
     List<Future<Void>> acks = onLoop(() -> {
       List<Future<Void>> all = new java.util.ArrayList<>();
       for (long lamport = 1; lamport <= limit + 2; lamport++) {
-        all.add(replicator.replicate(op(lamport)));
+        all.add(replicate(op(lamport)));
       }
       return Future.succeededFuture(all);
     });
@@ -190,33 +195,33 @@ class CatalogReplicatorTest {
     startFollower();
     List<Long> observed = new CopyOnWriteArrayList<>();
     startFollower("f2", observed, new CopyOnWriteArrayList<>());
-    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> replicate(op(1)));
     onLoop(() -> follower.unregister());
-    onLoop(() -> replicator.replicate(op(2)));
-    onLoop(() -> replicator.replicate(op(3)));
+    onLoop(() -> replicate(op(2)));
+    onLoop(() -> replicate(op(3)));
     assertTrue(observed.containsAll(List.of(2L, 3L)), "acknowledged by the remaining copy: " + observed);
     assertFalse(received.contains(3L));
   }
 
   @Test
   void withoutAnyCopyYetTheLeadersOwnDiskAcknowledges() throws Exception {
-    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> replicate(op(1)));
   }
 
   @Test
   void anOperationIsAcknowledgedOnceTheFollowerHoldsIt() throws Exception {
     startFollower();
-    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> replicate(op(1)));
     assertEquals(List.of(1L), received);
   }
 
   @Test
   void aLeaderThatLostEveryCopyDoesNotAcknowledgeOnItsOwn() throws Exception {
     startFollower();
-    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> replicate(op(1)));
     onLoop(() -> follower.unregister());
     long started = System.currentTimeMillis();
-    ExecutionException failed = assertThrows(ExecutionException.class, () -> onLoop(() -> replicator.replicate(op(2))));
+    ExecutionException failed = assertThrows(ExecutionException.class, () -> onLoop(() -> replicate(op(2))));
     assertTrue(System.currentTimeMillis() - started >= ORPHAN_WAIT, "not before the orphan wait");
     DepotException cause = assertInstanceOf(DepotException.class, failed.getCause());
     assertEquals(ErrorCode.UNAVAILABLE, cause.code());
@@ -229,7 +234,7 @@ class CatalogReplicatorTest {
     onLoop(() -> follower.unregister());
     // Shipped to nobody reachable: the follower is dropped and the operation waits for a copy.
     CompletableFuture<Void> pending = new CompletableFuture<>();
-    vertx.runOnContext(v -> replicator.replicate(op(1)).onComplete(ar -> {
+    vertx.runOnContext(v -> replicate(op(1)).onComplete(ar -> {
       if (ar.succeeded()) {
         pending.complete(null);
       } else {
@@ -250,7 +255,7 @@ class CatalogReplicatorTest {
       JsonArray ops = msg.body().getJsonArray("ops");
       msg.reply(new JsonObject().put("lamport", ops.getJsonObject(ops.size() - 1).getLong("lamport")));
     });
-    onLoop(() -> replicator.replicate(op(1)));
+    onLoop(() -> replicate(op(1)));
     // Shipped but not applied yet: a follower joining now gets it after its snapshot.
     JsonObject joined = onLoop(() -> Future.succeededFuture(replicator.follow(new JsonObject().put("nodeId", "f2").put("lamport", 0L))));
     String session = joined.getString("session");
