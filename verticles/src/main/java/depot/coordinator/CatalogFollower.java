@@ -221,10 +221,9 @@ public final class CatalogFollower {
     batch.getJsonArray("ops", new JsonArray()).forEach(o -> ops.add((JsonObject) o));
     ops.forEach(this::advance);
     long upTo = lamport;
-    Future<Void> durable = Future.succeededFuture();
-    for (JsonObject op : ops) {
-      durable = journal.append(op);
-    }
+    // All at once, so one sync takes the batch (appended one by one, the first was often synced alone).
+    List<Future<Void>> appended = journal.appendAll(ops);
+    Future<Void> durable = appended.isEmpty() ? Future.succeededFuture() : appended.get(appended.size() - 1);
     // Up to this batch's last operation, not the copy's position when the sync ends: later batches may
     // have arrived meanwhile, and they are not on disk yet.
     return durable.onSuccess(v -> ops.forEach(replica::apply)).map(upTo);

@@ -100,6 +100,8 @@ final class PackStore {
   private long currentSize;
   /** How far the current pack is written: its records, then zeros ahead of the next ones. */
   private long zeroedTo;
+  /** Batches written (each with one fsync), on the event loop. */
+  private long syncs;
 
   /**
    * Where a packed replica is, and what its reads are checked against: the manifest's fields without the
@@ -315,6 +317,11 @@ final class PackStore {
     return key == null ? null : index.get(key);
   }
 
+  /** Batches written since open: one fsync each (a failed one included, though its sync may not have run). */
+  long syncs() {
+    return syncs;
+  }
+
   /** How many replicas the packs hold. */
   int size() {
     return index.size();
@@ -389,7 +396,9 @@ final class PackStore {
 
   private Future<Void> enqueue(Pending p) {
     if (queue.add(p)) {
-      syncBatch();
+      // Queued at the end of this turn, the batch takes every replica of the request being handled (and any
+      // other put in the same turn); queued at once, a worker woke to sync the first replica alone.
+      vertx.runOnContext(v -> syncBatch());
     }
     return p.promise().future();
   }
@@ -414,6 +423,7 @@ final class PackStore {
         }
       }
     }).onSuccess(written -> {
+      syncs++;
       List<Pending> batch = written.batch();
       for (int i = 0; i < batch.size(); i++) {
         Pending p = batch.get(i);

@@ -114,6 +114,29 @@ class PackStoreTest {
   }
 
   @Test
+  void replicasPutInOneTurnAreSyncedInOneBatch() throws Exception {
+    // A batch request's replicas are put one after the other, hashing each in between: the batch is queued
+    // at the end of the turn, not at the first put, so a worker does not sync that one alone.
+    PackStore packs = open();
+    long before = packs.syncs();
+    List<Buffer> contents = List.of(content(41, 4096), content(42, 4096), content(43, 4096), content(44, 4096));
+    List<BlobManifest> manifests = contents.stream().map(PackStoreTest::manifest).toList();
+    OnLoop.run(vertx, () -> {
+      List<Future<Void>> puts = new ArrayList<>();
+      for (int i = 0; i < contents.size(); i++) {
+        puts.add(packs.put(manifests.get(i), contents.get(i)));
+        long until = System.nanoTime() + 2_000_000; // the hashing of a larger replica, say
+        while (System.nanoTime() < until) {
+          Thread.onSpinWait();
+        }
+      }
+      return Future.all(puts);
+    });
+    assertEquals(1, packs.syncs() - before, "one fsync for the four");
+    assertHolds(packs, manifests, contents);
+  }
+
+  @Test
   void aPackReopenedAfterACrashIndexesEveryReplicaAndServesItsManifest() throws Exception {
     PackStore packs = open();
     List<Buffer> first = List.of(content(1, 4096), content(2, 10), content(3, 3000));
