@@ -58,8 +58,10 @@ public final class HeapPressure implements AutoCloseable {
   private final NotificationListener listener = this::afterCollection;
   private volatile boolean pressed;
   private volatile long usedAfterLastCollection;
-  /** When the current run of collections over the limit began (-1: the last one was not over it). */
-  private long overSince = -1;
+  /** Whether the last collection left more than the limit in use. */
+  private boolean over;
+  /** When the current run of collections over the limit began (System.nanoTime(), not rounded to ms). */
+  private long overSinceNanos;
 
   /**
    * This JVM's guard for the limit, shared with every other node of the process that asks for the same one;
@@ -133,13 +135,14 @@ public final class HeapPressure implements AutoCloseable {
     }
     usedAfterLastCollection = used;
     long percent = used * 100 / maxHeap;
-    long now = System.nanoTime() / 1_000_000;
+    long now = System.nanoTime();
     if (percent <= limitPercent) {
-      overSince = -1;
-    } else if (overSince < 0) {
-      overSince = now;
+      over = false;
+    } else if (!over) {
+      over = true;
+      overSinceNanos = now;
     }
-    if (!pressed && overSince >= 0 && now - overSince >= sustainMs) {
+    if (!pressed && over && now - overSinceNanos >= sustainMs * 1_000_000) {
       pressed = true;
       log.warn("heap nearly full: {}; new files and replicas are refused until it is below {}%", describe(),
           limitPercent - RELEASE_MARGIN_PERCENT);
