@@ -5,7 +5,9 @@ import depot.cli.CliException;
 import depot.cli.CommandBase;
 import depot.cli.Progress;
 import depot.cli.Sha256;
-import java.nio.channels.Channels;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.StandardOpenOption;
@@ -41,7 +43,7 @@ public final class RetrieveCommand extends CommandBase {
   @Override
   protected void execute() throws Exception {
     if ("-".equals(output)) {
-      Downloader.Download d = download(Channels.newChannel(ctx.out()));
+      Downloader.Download d = download(wholeWrites(ctx.out()));
       ctx.out().flush();
       verify(d.expectedSha256(), d.received(), "the output above is corrupt");
       return;
@@ -87,6 +89,42 @@ public final class RetrieveCommand extends CommandBase {
       throw new CliException("checksum mismatch for " + name + ": server announced sha256 " + expected
           + ", received " + copied.sha256() + " (" + copied.bytes() + " bytes); " + consequence);
     }
+  }
+
+  /**
+   * Standard output as a channel that hands each received slab (up to 1 MiB) to the stream in one write.
+   * {@link java.nio.channels.Channels#newChannel(OutputStream)} cuts every buffer into 8 KiB writes: a 1 GiB retrieve
+   * to {@code /dev/null} spent 0.78-0.79 s of its 4-5 s in them, against 0.49 s with one write per slab (wall-clock
+   * profiles; 64 KiB pieces took 0.58 s).
+   */
+  static WritableByteChannel wholeWrites(OutputStream out) {
+    return new WritableByteChannel() {
+      private boolean open = true;
+
+      @Override
+      public int write(ByteBuffer src) throws IOException {
+        int n = src.remaining();
+        if (src.hasArray()) {
+          out.write(src.array(), src.arrayOffset() + src.position(), n);
+          src.position(src.limit());
+        } else {
+          byte[] copy = new byte[n];
+          src.get(copy);
+          out.write(copy);
+        }
+        return n;
+      }
+
+      @Override
+      public boolean isOpen() {
+        return open;
+      }
+
+      @Override
+      public void close() {
+        open = false;
+      }
+    };
   }
 
   /** -o PATH, or DIR/NAME when PATH is a directory, or ./NAME. */
