@@ -8,15 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -194,6 +198,34 @@ class DepotCliHttpTest {
       CliRunner.Result result = depot("retrieve", "bin", "-o", "-", "--server", server.url());
       assertEquals(0, result.code(), result.err());
       assertArrayEquals(content, result.rawOut());
+    }
+  }
+
+  @Test
+  void retrieveIntoAPipeWritesThroughItAndLeavesItAPipe() throws Exception {
+    // The same path as -o /dev/null: renaming a temporary file over it would replace the device with a file.
+    byte[] content = "through the pipe".getBytes(StandardCharsets.UTF_8);
+    Path fifo = tmp.resolve("pipe");
+    assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+    try (TestServer server = new TestServer((ex, req) ->
+        TestServer.send(ex, 200, Map.of("X-Depot-Sha256", Sha256.of(content)), content))) {
+      env.put("DEPOT_TOKEN", "t");
+      CompletableFuture<byte[]> drained = CompletableFuture.supplyAsync(() -> {
+        try {
+          return Files.readAllBytes(fifo);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+
+      CliRunner.Result result = depot("retrieve", "p", "-o", fifo.toString(), "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertArrayEquals(content, drained.get(10, TimeUnit.SECONDS));
+      assertTrue(Files.readAttributes(fifo, BasicFileAttributes.class).isOther(), "still a pipe");
+      try (Stream<Path> files = Files.list(tmp)) {
+        assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".part")).toList());
+      }
     }
   }
 

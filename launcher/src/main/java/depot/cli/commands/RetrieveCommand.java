@@ -24,7 +24,8 @@ import picocli.CommandLine.Parameters;
 /**
  * Downloads a file. Bytes go to a hidden temporary file next to the target, are checked against the
  * server's SHA-256, and only then replace the target in one atomic rename: a failed or corrupted download
- * never leaves a partial file under the real name.
+ * never leaves a partial file under the real name. Standard output, devices and pipes get the bytes as they
+ * come, and a failed check is reported after them.
  */
 @Command(name = "retrieve", mixinStandardHelpOptions = true, description = "Retrieve a deposited file.")
 public final class RetrieveCommand extends CommandBase {
@@ -49,6 +50,16 @@ public final class RetrieveCommand extends CommandBase {
       return;
     }
     Path target = target();
+    if (Files.exists(target) && !Files.isRegularFile(target) && !Files.isDirectory(target)) {
+      // A device or a pipe (-o /dev/null, a FIFO): write into it; a rename would replace it with a file.
+      Downloader.Download d;
+      try (FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE)) {
+        d = download(out);
+      }
+      verify(d.expectedSha256(), d.received(), "what was written to " + target + " is corrupt");
+      ctx.out().println("Retrieved " + name + " (" + d.received().bytes() + " bytes) to " + target);
+      return;
+    }
     Path dir = target.toAbsolutePath().getParent();
     if (!Files.isDirectory(dir)) {
       throw new CliException("no such directory: " + dir);
