@@ -5,11 +5,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.AsyncFile;
-import io.vertx.core.file.OpenOptions;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.core.streams.WriteStream;
 
+import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /**
@@ -50,15 +49,16 @@ public final class BlobReader {
     long from = startChunk * chunkSize;
     long to = Math.min(manifest.size(), (last / chunkSize + 1) * chunkSize);
     int readSize = Math.max(chunkSize, (READ_BUFFER / chunkSize) * chunkSize);
-    return vertx.fileSystem().open(store.dataPath(manifest.blobId()), new OpenOptions().setRead(true).setWrite(false))
+    return DirectFileReadStream.open(vertx, Path.of(store.dataPath(manifest.blobId())), from, to - from, readSize)
         .compose(file -> new Send(file, ThrottledReadStream.wrap(vertx, file, throttle), manifest, startChunk, from,
             first, last, out)
-            .run(from, to - from, readSize)
+            .run(to - from)
             .eventually(file::close));
   }
 
   private static final class Send {
-    private final AsyncFile file;
+    /** Lends the buffers {@link #in} delivers: each is recycled once written out. */
+    private final DirectFileReadStream file;
     /** The file's bytes, perhaps throttled: the reads are paused and resumed through it. */
     private final ReadStream<Buffer> in;
     private final BlobManifest manifest;
@@ -73,7 +73,7 @@ public final class BlobReader {
     /** Bytes of the range still to come from the disk. */
     private long unread;
 
-    Send(AsyncFile file, ReadStream<Buffer> in, BlobManifest manifest, long startChunk, long from, long first, long last,
+    Send(DirectFileReadStream file, ReadStream<Buffer> in, BlobManifest manifest, long startChunk, long from, long first, long last,
          WriteStream<Buffer> out) {
       this.file = file;
       this.in = in;
@@ -85,9 +85,13 @@ public final class BlobReader {
       this.last = last;
     }
 
-    Future<Void> run(long from, long length, int readSize) {
+    Future<Void> run(long length) {
       unread = length;
-      file.setReadPos(from).setReadLength(length).setReadBufferSize(readSize);
+      // A reader that goes away mid-transfer ends it; nothing else would (a paused stream waits for a drain).
+      out.exceptionHandler(err -> {
+        in.pause();
+        done.tryFail(err);
+      });
       in.exceptionHandler(done::tryFail);
       in.endHandler(v -> finish());
       in.handler(this::onRead);
@@ -97,7 +101,7 @@ public final class BlobReader {
     private void finish() {
       Buffer rest = pending;
       pending = Buffer.buffer();
-      if (rest.length() > 0 && !emit(rest)) {
+      if (rest.length() > 0 && emit(rest).failed()) {
         return;
       }
       done.tryComplete();
@@ -105,15 +109,24 @@ public final class BlobReader {
 
     private void onRead(Buffer buf) {
       if (done.future().isComplete()) {
+        file.recycle(buf);
         return;
       }
-      Buffer data = pending.length() == 0 ? buf : pending.appendBuffer(buf);
+      boolean carried = pending.length() > 0;
+      Buffer data = carried ? pending.appendBuffer(buf) : buf;
+      if (carried) {
+        file.recycle(buf); // its bytes were copied behind the carried ones
+      }
       int chunkSize = manifest.chunkSize();
       int whole = data.length() / chunkSize * chunkSize;
-      if (whole > 0 && !emit(data.slice(0, whole))) {
+      Future<Void> sent = whole > 0 ? emit(data.slice(0, whole)) : Future.succeededFuture();
+      pending = whole == data.length() ? Buffer.buffer() : data.getBuffer(whole, data.length());
+      if (!carried) {
+        sent.onComplete(v -> file.recycle(buf));
+      }
+      if (sent.failed()) {
         return;
       }
-      pending = whole == data.length() ? Buffer.buffer() : data.getBuffer(whole, data.length());
       unread -= buf.length();
       if (unread <= 0) {
         // All read: done now, not when a throttled stream gets round to reporting its end.
@@ -129,9 +142,10 @@ public final class BlobReader {
 
     /**
      * Verifies whole chunks (the last one of the replica may be short), then writes the part of them inside
-     * the range in one piece: nothing leaves before every chunk it touches is checked.
+     * the range in one piece: nothing leaves before every chunk it touches is checked. Returns the write (a
+     * succeeded future if none of it is inside the range), or a failed future if a chunk is corrupt.
      */
-    private boolean emit(Buffer chunks) {
+    private Future<Void> emit(Buffer chunks) {
       int chunkSize = manifest.chunkSize();
       int[] crcs = manifest.crcs();
       for (int at = 0; at < chunks.length(); at += chunkSize) {
@@ -139,8 +153,9 @@ public final class BlobReader {
         crc.update(StreamDigest.nio(chunks.slice(at, Math.min(chunks.length(), at + chunkSize))));
         if (chunkIndex >= crcs.length || (int) crc.getValue() != crcs[(int) chunkIndex]) {
           in.pause();
-          done.tryFail(new CorruptReplicaException(manifest.blobId(), chunkIndex));
-          return false;
+          CorruptReplicaException corrupt = new CorruptReplicaException(manifest.blobId(), chunkIndex);
+          done.tryFail(corrupt);
+          return Future.failedFuture(corrupt);
         }
         chunkIndex++;
       }
@@ -148,11 +163,18 @@ public final class BlobReader {
       long regionEnd = offset + chunks.length() - 1;
       long sendFrom = Math.max(first, regionStart);
       long sendTo = Math.min(last, regionEnd);
-      if (sendFrom <= sendTo) {
-        out.write(chunks.slice((int) (sendFrom - regionStart), (int) (sendTo - regionStart + 1)));
-      }
       offset += chunks.length();
-      return true;
+      if (sendFrom > sendTo) {
+        return Future.succeededFuture();
+      }
+      try {
+        return out.write(chunks.slice((int) (sendFrom - regionStart), (int) (sendTo - regionStart + 1)));
+      } catch (IllegalStateException closed) {
+        // The response was closed under us: its exception handler may not have run yet.
+        in.pause();
+        done.tryFail(closed);
+        return Future.failedFuture(closed);
+      }
     }
   }
 }
