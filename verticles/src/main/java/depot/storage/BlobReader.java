@@ -87,7 +87,7 @@ public final class BlobReader {
 
     Future<Void> run(long length) {
       unread = length;
-      // A reader that goes away mid-transfer ends it; nothing else would (a paused stream waits for a drain).
+      // A reader that goes away mid-transfer ends it at once, not at the next write the closed response refuses.
       out.exceptionHandler(err -> {
         in.pause();
         done.tryFail(err);
@@ -125,6 +125,7 @@ public final class BlobReader {
         sent.onComplete(v -> file.recycle(buf));
       }
       if (sent.failed()) {
+        done.tryFail(sent.cause()); // a corrupt chunk has failed it already; a write refused at once has not
         return;
       }
       unread -= buf.length();

@@ -88,6 +88,50 @@ class DepositRetrieveIT extends ClusterTestBase {
     assertEquals(0, left, "replicas are garbage-collected after deletion");
   }
 
+  /** Open files of this JVM (which runs the whole cluster) under the storage nodes' replica folders. */
+  private long openReplicaFiles() throws Exception {
+    long open = 0;
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : fds.toList()) {
+        String target;
+        try {
+          target = Files.readSymbolicLink(fd).toString();
+        } catch (java.io.IOException gone) {
+          continue;
+        }
+        for (String node : cluster.storageNodeIds()) {
+          if (target.startsWith(cluster.dataDir(node).resolve("blobs").toString())) {
+            open++;
+          }
+        }
+      }
+    }
+    return open;
+  }
+
+  @Test
+  void aReaderThatGoesAwayMidTransferLeavesNoReplicaOpen() throws Exception {
+    String token = api.register("quitter").getString("token");
+    byte[] data = random(24 * 1024 * 1024, 3);
+    assertEquals(201, api.deposit(token, "big.bin", data, 1, null).statusCode());
+    HttpResponse<String> redirect = api.send(api.req("/api/v1/files/big.bin?direct=1", token).GET().build());
+    assertEquals(307, redirect.statusCode());
+
+    for (int reader = 0; reader < 3; reader++) {
+      java.net.HttpURLConnection conn = (java.net.HttpURLConnection)
+          java.net.URI.create(redirect.headers().firstValue("Location").orElseThrow()).toURL().openConnection();
+      byte[] first = conn.getInputStream().readNBytes(1024 * 1024);
+      assertArrayEquals(java.util.Arrays.copyOf(data, first.length), first);
+      conn.disconnect(); // gone, with 23 MiB unsent
+    }
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (openReplicaFiles() > 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(0, openReplicaFiles(), "every abandoned send closed its replica");
+    assertArrayEquals(data, api.retrieve(token, "big.bin").body());
+  }
+
   @Test
   void rangeRequests() throws Exception {
     String token = api.register("ranger").getString("token");
