@@ -2,6 +2,7 @@ package depot.storage;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -39,6 +40,8 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
   static final int BUFFERS = 3;
 
   private final Vertx vertx;
+  /** The context the stream was opened on: every callback runs there. */
+  private final Context context;
   private final FileChannel channel;
   private final int readSize;
   private long position;
@@ -62,6 +65,7 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
 
   private DirectFileReadStream(Vertx vertx, FileChannel channel, long position, long length, int readSize) {
     this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
     this.channel = channel;
     this.position = position;
     this.unread = length;
@@ -202,7 +206,9 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
     position += length;
     unread -= length;
     reading = true;
-    vertx.executeBlocking(() -> readFully(buf, at, length), false).onComplete(ar -> {
+    // A read done before its future is listened to would report at once, from inside the call that asked for it
+    // (handler(), recycle()...): its outcome is always taken in a task of its own instead.
+    vertx.executeBlocking(() -> readFully(buf, at, length), false).onComplete(ar -> context.runOnContext(v -> {
       reading = false;
       if (closed) {
         buf.release();
@@ -224,7 +230,7 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
       }
       ready.add(buf);
       pump();
-    });
+    }));
   }
 
   private ByteBuf readFully(ByteBuf buf, long at, int length) throws IOException {
