@@ -54,7 +54,7 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
   private Handler<Throwable> exceptionHandler;
-  private long demand = Long.MAX_VALUE;
+  private final Demand demand = new Demand();
   private boolean reading;
   private boolean ended;
   private boolean closed;
@@ -134,7 +134,7 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
 
   @Override
   public DirectFileReadStream pause() {
-    demand = 0;
+    demand.pause();
     return this;
   }
 
@@ -146,7 +146,7 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
   @Override
   public DirectFileReadStream fetch(long amount) {
     if (amount > 0) {
-      demand = demand > Long.MAX_VALUE - amount ? Long.MAX_VALUE : demand + amount;
+      demand.add(amount);
       pump();
     }
     return this;
@@ -181,13 +181,11 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
 
   /** Hands out what is ready while there is demand, then starts the next read if a buffer is free. */
   private void pumpOnce() {
-    while (!closed && demand > 0 && handler != null && !ready.isEmpty()) {
+    while (!closed && demand.any() && handler != null && !ready.isEmpty()) {
       ByteBuf buf = ready.poll();
       Buffer handedOut = BufferInternal.buffer(buf);
       lent.add(new Lent(handedOut, buf));
-      if (demand != Long.MAX_VALUE) {
-        demand--;
-      }
+      demand.takeOne();
       handler.handle(handedOut);
     }
     if (!closed && !ended && unread == 0 && ready.isEmpty() && !reading) {
@@ -217,10 +215,7 @@ public final class DirectFileReadStream implements ReadStream<Buffer> {
       }
       if (ar.failed()) {
         free.add(buf);
-        closed = true;
-        releaseAll(free);
-        releaseAll(ready);
-        closeChannel();
+        close();
         if (exceptionHandler != null) {
           exceptionHandler.handle(ar.cause());
         } else {

@@ -24,8 +24,7 @@ public final class ThrottledReadStream implements ReadStream<Buffer> {
   private final Bucket bucket;
   private Handler<Buffer> handler;
   private Handler<Void> endHandler;
-  /** Buffers the reader wants: {@link Long#MAX_VALUE} while flowing, 0 while paused. */
-  private long demand = Long.MAX_VALUE;
+  private final Demand demand = new Demand();
   /** A buffer has been asked of the upstream and has not arrived yet. */
   private boolean requested;
   /** Waiting for the bucket to refill. */
@@ -78,7 +77,7 @@ public final class ThrottledReadStream implements ReadStream<Buffer> {
 
   @Override
   public ThrottledReadStream pause() {
-    demand = 0;
+    demand.pause();
     return this;
   }
 
@@ -90,7 +89,7 @@ public final class ThrottledReadStream implements ReadStream<Buffer> {
   @Override
   public ThrottledReadStream fetch(long amount) {
     if (amount > 0) {
-      demand = demand > Long.MAX_VALUE - amount ? Long.MAX_VALUE : demand + amount;
+      demand.add(amount);
       pull();
     }
     return this;
@@ -109,7 +108,7 @@ public final class ThrottledReadStream implements ReadStream<Buffer> {
   }
 
   private void pull() {
-    if (!requested && !throttled && !ended && demand > 0 && handler != null) {
+    if (!requested && !throttled && !ended && demand.any() && handler != null) {
       requested = true;
       upstream.fetch(1);
     }
@@ -117,9 +116,7 @@ public final class ThrottledReadStream implements ReadStream<Buffer> {
 
   private void onBuffer(Buffer buf) {
     requested = false;
-    if (demand != Long.MAX_VALUE && demand > 0) {
-      demand--;
-    }
+    demand.takeOne();
     long waitNanos = buf.length() == 0 ? 0 : bucket.consumeIgnoringRateLimits(buf.length());
     Handler<Buffer> h = handler;
     if (h != null) {
