@@ -61,6 +61,9 @@ public final class NodeLauncher implements VertxApplicationHooks {
     if (!opts.containsKey("metricsOptions")) {
       opts.put("metricsOptions", ClusterSetup.metricsOptions(depot.metricsRegistry()).toJson());
     }
+    if (!opts.containsKey("preferNativeTransport")) {
+      opts.put("preferNativeTransport", depot.nativeTransport());
+    }
     return opts;
   }
 

@@ -36,6 +36,7 @@ public final class DepotConfig {
       .put("clusterMembers", "127.0.0.1")
       .put("clusterPort", 5701)
       .put("clusterSecret", "")
+      .put("nativeTransport", true)
       .put("heartbeatIntervalMs", 1000)
       .put("nodeExpiryMs", 4000)
       .put("clockSyncIntervalMs", 10_000)
@@ -113,6 +114,12 @@ public final class DepotConfig {
       }
       return array;
     }
+    if (def instanceof Boolean) {
+      if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+        throw new IllegalArgumentException(envName(key) + " must be true or false, got '" + value + "'");
+      }
+      return Boolean.parseBoolean(value);
+    }
     if (def instanceof Integer) {
       try {
         return Integer.parseInt(value);
@@ -151,6 +158,9 @@ public final class DepotConfig {
     }
     if (heapLimitPercent() < 0 || heapLimitPercent() > 100) {
       throw new IllegalArgumentException("heapLimitPercent must be between 0 (no limit) and 100");
+    }
+    if (!(json.getValue("nativeTransport") instanceof Boolean)) {
+      throw new IllegalArgumentException("nativeTransport must be true or false");
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
@@ -342,6 +352,11 @@ public final class DepotConfig {
   /** The Micrometer registry the node's Vert.x instance reports to (one per instance in {@code dev}). */
   public String metricsRegistry() {
     return json.getString("metricsRegistry");
+  }
+
+  /** Netty's native epoll transport where it loads (Linux, x86_64 or aarch64); NIO otherwise or when false. */
+  public boolean nativeTransport() {
+    return json.getBoolean("nativeTransport");
   }
 
   public String webRoot() {

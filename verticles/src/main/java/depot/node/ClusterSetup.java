@@ -94,7 +94,7 @@ public final class ClusterSetup {
   /** @param eventLoops event-loop threads of this instance (several instances share a JVM in {@code dev}) */
   public static Future<Vertx> startClustered(DepotConfig depot, String host, String registryName, int eventLoops) {
     VertxOptions options = new VertxOptions().setMetricsOptions(metricsOptions(registryName))
-        .setEventLoopPoolSize(eventLoops);
+        .setEventLoopPoolSize(eventLoops).setPreferNativeTransport(depot.nativeTransport());
     options.getEventBusOptions().setPort(0);
     return builder(depot, options, host).buildClustered();
   }

@@ -75,7 +75,20 @@ public class NodeVerticle extends VerticleBase {
         .compose(v -> deployIf(DepotConfig.ROLE_GATEWAY, () -> gateway = new GatewayVerticle(depot, adminToken, depot.metricsRegistry())))
         .compose(v -> vertx.deployVerticle(new NodeAgentVerticle(depot, identity, endpoints(),
             () -> storage != null ? storage.stats() : Future.succeededFuture(new JsonObject()))))
-        .onSuccess(v -> log.info("node {} up with roles {}", identity.nodeId(), depot.roles()));
+        .onSuccess(v -> log.info("node {} up with roles {}, network transport {}", identity.nodeId(), depot.roles(),
+            transportInUse()));
+  }
+
+  /**
+   * What the log says about the network transport, read from Vert.x itself (the setting may have been
+   * overridden by {@code -options}): Vert.x keeps a cause only when native was asked for and did not load.
+   */
+  private String transportInUse() {
+    if (vertx.isNativeTransportEnabled()) {
+      return "native epoll";
+    }
+    Throwable unavailable = vertx.unavailableNativeTransportCause();
+    return unavailable == null ? "NIO" : "NIO (native epoll unavailable: " + unavailable.getMessage() + ")";
   }
 
   private Future<String> deployIf(String role, java.util.function.Supplier<VerticleBase> verticle) {

@@ -139,7 +139,8 @@ class DepotConfigTest {
       String env = DepotConfig.envName(key);
       assertTrue(env.matches("DEPOT_[A-Z0-9_]+"), env);
       Object def = DepotConfig.of(new JsonObject()).toJson().getValue(key);
-      String value = def instanceof Integer ? "1" : def instanceof JsonArray ? "storage" : "v-" + key;
+      String value = def instanceof Integer ? "1" : def instanceof JsonArray ? "storage"
+          : def instanceof Boolean b ? String.valueOf(!b) : "v-" + key;
       if (key.equals("defaultReplicas") || key.equals("maxReplicas")) {
         value = "3";
       }
@@ -148,7 +149,8 @@ class DepotConfigTest {
       }
       JsonObject resolved = DepotConfig.resolve(null, Map.of(env, value)).toJson();
       Object expected = def instanceof Integer ? Integer.valueOf(value)
-          : def instanceof JsonArray ? new JsonArray().add(value) : value;
+          : def instanceof JsonArray ? new JsonArray().add(value)
+          : def instanceof Boolean ? Boolean.valueOf(value) : value;
       assertEquals(expected, resolved.getValue(key), () -> env + " did not set " + key);
     }
   }
@@ -169,6 +171,17 @@ class DepotConfigTest {
         () -> DepotConfig.resolve(null, Map.of("DEPOT_HEAP_LIMIT_PERCENT", "101")));
     assertTrue(e.getMessage().contains("heapLimitPercent"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("heapLimitPercent", -1)));
+  }
+
+  @Test
+  void nativeTransportIsOnUnlessSwitchedOffAndTakesOnlyTrueOrFalse() {
+    assertTrue(DepotConfig.of(new JsonObject()).nativeTransport());
+    assertEquals(false, DepotConfig.resolve(null, Map.of("DEPOT_NATIVE_TRANSPORT", "FALSE")).nativeTransport());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DepotConfig.resolve(null, Map.of("DEPOT_NATIVE_TRANSPORT", "no")));
+    assertTrue(e.getMessage().contains("DEPOT_NATIVE_TRANSPORT must be true or false"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> DepotConfig.of(new JsonObject().put("nativeTransport", "yes")));
+    assertTrue(e.getMessage().contains("nativeTransport must be true or false"), e.getMessage());
   }
 
   @Test

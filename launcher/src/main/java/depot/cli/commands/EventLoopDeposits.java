@@ -42,7 +42,7 @@ final class EventLoopDeposits implements AutoCloseable {
 
   EventLoopDeposits(int connections, boolean tls, long size) {
     vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(connections)
-        .setInternalBlockingPoolSize(1));
+        .setInternalBlockingPoolSize(1).setPreferNativeTransport(true)); // as nodes do by default
     buildOnLoop = size <= BUILT_ON_LOOP_MAX_BYTES;
     http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setSsl(tls)
             .setConnectTimeout((int) ApiClient.CONNECT_TIMEOUT.toMillis()),
