@@ -9,6 +9,7 @@ import io.vertx.core.streams.WriteStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -21,7 +22,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -38,14 +38,13 @@ class BlobReaderTest {
   private static final int CHUNK = 64 * 1024;
 
   private Vertx vertx;
-  private Path dataDir;
+  @TempDir(factory = OnBuildDisk.class)
+  Path dataDir;
   private BlobStore store;
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
-    // Under target/, on the build machine's disk: /tmp may be tmpfs, where O_DIRECT is refused.
-    dataDir = Files.createTempDirectory(Files.createDirectories(Path.of("target", "blob-reader-test")), "store");
     store = new BlobStore(vertx, dataDir);
     await(store.open());
   }
@@ -53,9 +52,6 @@ class BlobReaderTest {
   @AfterEach
   void stop() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   private static <T> T await(Future<T> f) throws Exception {

@@ -8,6 +8,7 @@ import io.vertx.core.streams.ReadStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -41,23 +42,17 @@ class BlobWriterTest {
   private static final long SMALL_BLOB_MAX = 256 * KiB;
 
   private Vertx vertx;
-  private Path dataDir;
+  @TempDir(factory = OnBuildDisk.class)
+  Path dataDir;
 
   @BeforeEach
   void start() throws IOException {
     vertx = Vertx.vertx();
-    // Under target/, on the build machine's disk: /tmp may be tmpfs, where O_DIRECT is refused.
-    Path base = Path.of("target", "blob-writer-test");
-    Files.createDirectories(base);
-    dataDir = Files.createTempDirectory(base, "store");
   }
 
   @AfterEach
   void stop() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    try (Stream<Path> files = Files.walk(dataDir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
   }
 
   private static <T> T await(Future<T> f) throws Exception {
