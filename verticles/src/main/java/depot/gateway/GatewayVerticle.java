@@ -19,7 +19,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
@@ -69,8 +68,7 @@ public class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    storageClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true)
-        .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
+    storageClient = vertx.createHttpClient(DataPathHttp.clientOptions(), new PoolOptions().setHttp1MaxSize(256));
     leader = new LeaderRequests(vertx, config.failoverWindowMs());
     coordinators = Election.watcher(vertx, CoordinatorVerticle.ELECTION_GROUP, config.heartbeatIntervalMs(), config.nodeExpiryMs());
     directories = Election.watcher(vertx, DirectoryVerticle.ELECTION_GROUP, config.heartbeatIntervalMs(), config.nodeExpiryMs());

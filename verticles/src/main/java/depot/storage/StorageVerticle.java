@@ -20,7 +20,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -97,8 +96,7 @@ public class StorageVerticle extends VerticleBase {
     heap = HeapPressure.shared(config.heapLimitPercent());
     store = new BlobStore(vertx, Path.of(config.dataDir()), config.packRollBytes(),
         config.packCompactionBytesPerSecond());
-    client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000).setTcpNoDelay(true),
-        new PoolOptions().setHttp1MaxSize(64));
+    client = vertx.createHttpClient(DataPathHttp.clientOptions(), new PoolOptions().setHttp1MaxSize(64));
     reader = new BlobReader(vertx, store);
     repairThrottle = ThrottledReadStream.bucket(config.repairBytesPerSecond());
     leader = new LeaderRequests(vertx, config.failoverWindowMs());
