@@ -50,6 +50,14 @@ echo "client hashing (sha256sum): $(echo "$T1 - $T0" | bc) s; the deposit beyond
 T0=$(date +%s.%N); depot deposit "$BENCH_DIR/random.bin" --name again2.bin >/dev/null; T1=$(date +%s.%N)
 echo "depot deposit of the held file, whole CLI run (JVM start and hashing included): $(echo "$T1 - $T0" | bc) s"
 
+echo "== that 1 GiB file read by curl (no checksum), page cache dropped: relayed by the gateway, then straight from a node"
+for how in relayed direct; do
+  QUERY=$([ "$how" = direct ] && echo "?direct=1" || true)
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  SPEED=$(curl -sfL -o /dev/null -w '%{speed_download}' -H "Authorization: Bearer $TOKEN" "$DEPOT_SERVER/api/v1/files/big.bin$QUERY")
+  echo "curl GET, $how: $(python3 -c "print(f'{$SPEED/1e6:.1f}')") MB/s"
+done
+
 echo "== 4 KiB files, replicas=3, 8 concurrent clients (3 runs of $SMALL_FILES, the first after 10000 to warm the JIT)"
 # Three runs, not one: the cluster's C2 compiler was still busy through the first (about 20 s of its CPU in
 # 30,000 deposits, against under 2 s in the third), so the first shows a cluster still warming, the third one warm.
