@@ -40,6 +40,9 @@ class BlobReaderTest {
   private Vertx vertx;
   @TempDir(factory = OnBuildDisk.class)
   Path dataDir;
+  /** Where the contents to store are written first: outside the store's own folder. */
+  @TempDir
+  Path sources;
   private BlobStore store;
 
   @BeforeEach
@@ -66,7 +69,7 @@ class BlobReaderTest {
 
   /** Stores {@code data} as a replica the way a storage node does, and returns its manifest. */
   private BlobManifest storeReplica(byte[] data) throws Exception {
-    Path source = Files.write(dataDir.resolve("source-" + UUID.randomUUID()), data);
+    Path source = Files.write(sources.resolve(UUID.randomUUID().toString()), data);
     String blobId = UUID.randomUUID().toString();
     BlobWriter writer = new BlobWriter(vertx, store, vertx.createHttpClient(), "node-a", CHUNK, 256 * 1024, "",
         48L * MiB);
