@@ -12,7 +12,6 @@ import depot.protocol.LeaderRequests;
 import depot.election.Election;
 import depot.coordinator.CoordinatorVerticle;
 import depot.directory.DirectoryVerticle;
-import depot.protocol.FileNames;
 import depot.protocol.Tokens;
 import depot.gateway.dashboard.DashboardBridge;
 import io.vertx.core.Future;
@@ -75,6 +74,7 @@ public class GatewayVerticle extends VerticleBase {
     auth = new Authenticator(vertx, adminToken, leader);
 
     Router router = Router.router(vertx);
+    router.route("/api/*").handler(GatewayVerticle::requireDecodableQuery);
     BodyHandler smallJson = BodyHandler.create(false).setBodyLimit(SMALL_BODY_LIMIT);
     router.post("/api/v1/clients").handler(smallJson).handler(this::registerClient);
     router.get("/api/v1/files").handler(this::listFiles);
@@ -95,6 +95,10 @@ public class GatewayVerticle extends VerticleBase {
     router.route("/api/*").handler(this::noSuchEndpoint);
     DashboardBridge.mount(vertx, router, auth::isAdminToken);
     router.route("/*").handler(StaticHandler.create(config.webRoot()).setCachingEnabled(false));
+    // What the router refuses before any handler runs: a path it cannot decode, a JSON body over the limit.
+    router.errorHandler(400, GatewayVerticle::undecodablePath);
+    router.errorHandler(413, ctx -> ApiResponses.fail(ctx, new DepotException(ErrorCode.TOO_LARGE,
+        "the JSON body is over " + SMALL_BODY_LIMIT + " bytes")));
     router.errorHandler(500, ctx -> {
       log.error("unhandled error on {}", ctx.request().path(), ctx.failure());
       ApiResponses.fail(ctx, new DepotException(ErrorCode.INTERNAL, "internal error"));
@@ -133,6 +137,26 @@ public class GatewayVerticle extends VerticleBase {
       return;
     }
     ApiResponses.fail(ctx, DepotException.notFound("no such endpoint: " + ctx.request().method() + " " + raw));
+  }
+
+  /** A query string with a broken escape would fail every handler that reads a parameter: refused up front. */
+  private static void requireDecodableQuery(RoutingContext ctx) {
+    try {
+      ctx.request().params();
+    } catch (IllegalArgumentException e) {
+      ApiResponses.fail(ctx, DepotException.badRequest("malformed query string: " + e.getMessage()));
+      return;
+    }
+    ctx.next();
+  }
+
+  /** The router fails a request with 400 before routing it when a percent-escape in its path is broken. */
+  private static void undecodablePath(RoutingContext ctx) {
+    String raw = ctx.request().path();
+    String rule = "'%' must be followed by two hex digits; write '%25' for '%'";
+    ApiResponses.fail(ctx, raw != null && raw.startsWith(FileNameSegment.PREFIX)
+        ? new DepotException(ErrorCode.INVALID_NAME, "the file name's percent-encoding is malformed: " + rule)
+        : DepotException.badRequest("the path's percent-encoding is malformed: " + rule));
   }
 
   private <T> Future<T> ask(String address, JsonObject body) {
@@ -190,7 +214,7 @@ public class GatewayVerticle extends VerticleBase {
   private Future<JsonObject> fileRequest(RoutingContext ctx) {
     String name;
     try {
-      name = FileNames.requireValid(ctx.pathParam("name"));
+      name = FileNameSegment.of(ctx);
     } catch (DepotException e) {
       return Future.failedFuture(e);
     }

@@ -6,7 +6,6 @@ import depot.protocol.DepositCommit;
 import depot.protocol.LeaderRequests;
 import depot.protocol.DepotException;
 import depot.protocol.ErrorCode;
-import depot.protocol.FileNames;
 import depot.protocol.Headers;
 import depot.protocol.NodeUrls;
 import depot.protocol.SuspectReport;
@@ -128,7 +127,7 @@ final class UploadHandler {
   private Upload parse(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     Upload u = new Upload();
-    u.name = FileNames.requireValid(ctx.pathParam("name"));
+    u.name = FileNameSegment.of(ctx);
     String length = req.getHeader(HttpHeaders.CONTENT_LENGTH);
     if (length == null) {
       throw new DepotException(ErrorCode.LENGTH_REQUIRED, "Content-Length is required (chunked uploads are not accepted)");

@@ -15,6 +15,7 @@ public enum ErrorCode {
   /** Replication out of step (a gap, a stale leader, an unknown session): the sender starts over. */
   CONFLICT("conflict", 409),
   LENGTH_REQUIRED("length_required", 411),
+  TOO_LARGE("too_large", 413),
   RANGE_NOT_SATISFIABLE("range_not_satisfiable", 416),
   INTERNAL("internal", 500),
   UNAVAILABLE("unavailable", 503),

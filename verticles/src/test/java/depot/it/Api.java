@@ -43,6 +43,50 @@ public final class Api {
     return http.send(request, HttpResponse.BodyHandlers.ofString());
   }
 
+  /** A status and body read off a raw socket. */
+  public record Raw(int status, String body) {
+    public String error() {
+      return new JsonObject(body).getString("error");
+    }
+  }
+
+  /**
+   * Sends a request whose target goes out exactly as given (each char one octet), which {@link URI} would refuse
+   * or re-encode: broken escapes, raw non-ASCII octets. A body waits for {@code 100 Continue}, so a request refused
+   * before its body is answered on a connection with nothing unread.
+   */
+  public Raw raw(String method, String target, String token, byte[] body) throws IOException {
+    URI uri = URI.create(base);
+    try (java.net.Socket s = new java.net.Socket(uri.getHost(), uri.getPort())) {
+      s.setSoTimeout(30_000);
+      String head = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+          + (token == null ? "" : "Authorization: Bearer " + token + "\r\n")
+          + (body == null ? "" : "Content-Length: " + body.length + "\r\nExpect: 100-continue\r\n") + "\r\n";
+      s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+      java.io.InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+      Raw answer = readAnswer(in);
+      if (answer.status() == 100) {
+        s.getOutputStream().write(body);
+        answer = readAnswer(in);
+      }
+      return answer;
+    }
+  }
+
+  /** One response: 100 Continue (no body), or a final one read to the end of the connection. */
+  private static Raw readAnswer(java.io.InputStream in) throws IOException {
+    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new IOException("connection closed in the response head: " + head);
+      }
+      head.write(b);
+    }
+    int status = Integer.parseInt(head.toString(StandardCharsets.ISO_8859_1).substring("HTTP/1.1 ".length(), "HTTP/1.1 ".length() + 3));
+    return new Raw(status, status == 100 ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+  }
+
   public JsonObject register(String nickname) throws Exception {
     HttpResponse<String> r = send(req("/api/v1/clients", null).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("nickname", nickname).encode())).build());

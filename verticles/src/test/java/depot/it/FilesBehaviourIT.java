@@ -226,6 +226,55 @@ class FilesBehaviourIT extends ClusterTestBase {
   }
 
   /**
+   * A name in the path is percent-encoded UTF-8. Anything else is refused with a JSON error, not stored under a
+   * name with U+FFFD in it, where three different malformed names would have met the same file.
+   */
+  @Test
+  void namesThatAreNotPercentEncodedUtf8AreRefusedAndStoreNothing() throws Exception {
+    String token = api.register("encoder-" + System.nanoTime()).getString("token");
+    long before = replicaFiles();
+    byte[] data = "bytes".getBytes();
+    for (String bad : List.of("%C3", "%C0%AF", "%ED%A0%80", "%FF.txt", "a%%bc", "%zz", "ab%4", "a%")) {
+      Api.Raw put = api.raw("PUT", "/api/v1/files/" + bad + "?replicas=1", token, data);
+      assertEquals(400, put.status(), bad + ": " + put.body());
+      assertEquals("invalid_name", put.error(), bad);
+      Api.Raw meta = api.raw("GET", "/api/v1/files/" + bad + "/meta", token, null);
+      assertEquals("invalid_name", meta.error(), bad + ": " + meta.body());
+    }
+    assertEquals(0, new JsonObject(api.get(token, "/api/v1/files").body()).getJsonArray("files").size());
+    assertEquals(before, replicaFiles(), "no replica was left behind by refused names");
+
+    // Valid UTF-8 is taken however it was sent: escaped, as raw octets, or a real U+FFFD.
+    assertEquals("\uFFFD", depositedName(api.raw("PUT", "/api/v1/files/%EF%BF%BD?replicas=1", token, data)));
+    assertEquals("\u00e9t\u00e9.txt", depositedName(api.raw("PUT",
+        new String("/api/v1/files/\u00e9t\u00e9.txt?replicas=1".getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1),
+        token, data)));
+    assertEquals("x%y", depositedName(api.raw("PUT", "/api/v1/files/x%25y?replicas=1", token, data)));
+    assertEquals("a+b", depositedName(api.raw("PUT", "/api/v1/files/a+b?replicas=1", token, data)));
+    assertArrayEquals(data, api.retrieve(token, "\u00e9t\u00e9.txt").body());
+
+    // The same for what the router refuses on other paths, and for a broken query string.
+    Api.Raw path = api.raw("GET", "/api/v1/nodes%zz", TestCluster.ADMIN_TOKEN, null);
+    assertEquals(400, path.status(), path.body());
+    assertEquals("bad_request", path.error());
+    Api.Raw query = api.raw("GET", "/api/v1/files?q=%zz", token, null);
+    assertEquals(400, query.status(), query.body());
+    assertEquals("bad_request", query.error());
+  }
+
+  @Test
+  void anOversizedJsonBodyGetsAJsonError() throws Exception {
+    String big = new JsonObject().put("nickname", "n".repeat(100_000)).encode();
+    assertError(api.send(api.req("/api/v1/clients", null).POST(HttpRequest.BodyPublishers.ofString(big)).build()),
+        413, "too_large");
+  }
+
+  private static String depositedName(Api.Raw answer) {
+    assertEquals(201, answer.status(), answer.body());
+    return new JsonObject(answer.body()).getString("name");
+  }
+
+  /**
    * A deposit refused before its body is read is answered at once and the connection closed: a sender that
    * writes its whole body before reading (the CLI does) gets an error instead of waiting on a full socket.
    */
