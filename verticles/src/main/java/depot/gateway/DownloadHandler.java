@@ -49,15 +49,15 @@ final class DownloadHandler {
         .putHeader(Headers.VERSION, Long.toString(record.getLong("version")))
         .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
-    String ifNoneMatch = ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH);
-    if (etag.equals(ifNoneMatch)) {
+    if (Preconditions.noneMatchHits(ctx.request().getHeader(HttpHeaders.IF_NONE_MATCH), etag)) {
       resp.setStatusCode(304).end();
       return;
     }
+    String rangeHeader = Preconditions.rangeHolds(ctx.request().getHeader("If-Range"), etag)
+        ? ctx.request().getHeader("Range") : null;
     ByteRange range;
     try {
-      range = size == 0 && ctx.request().getHeader("Range") == null
-          ? new ByteRange(0, -1, false) : ByteRange.parse(ctx.request().getHeader("Range"), size);
+      range = size == 0 && rangeHeader == null ? new ByteRange(0, -1, false) : ByteRange.parse(rangeHeader, size);
     } catch (DepotException e) {
       resp.putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size);
       ApiResponses.fail(ctx, e);

@@ -1,6 +1,5 @@
 package depot.protocol;
 
-
 /** A single HTTP byte range ({@code bytes=a-b}, {@code bytes=a-}, {@code bytes=-n}) resolved against a size. */
 public record ByteRange(long first, long last, boolean partial) {
 
@@ -17,10 +16,14 @@ public record ByteRange(long first, long last, boolean partial) {
       return new ByteRange(0, size - 1, false);
     }
     String h = header.trim();
-    if (!h.startsWith("bytes=") || h.contains(",")) {
+    int equals = h.indexOf('=');
+    if (equals > 0 && !h.substring(0, equals).trim().equalsIgnoreCase("bytes")) {
+      return new ByteRange(0, size - 1, false); // a unit other than bytes must be ignored (RFC 9110 section 14.2)
+    }
+    if (equals <= 0 || h.contains(",")) {
       throw new DepotException(ErrorCode.RANGE_NOT_SATISFIABLE, "only one range of the form bytes=a-b is supported");
     }
-    String spec = h.substring("bytes=".length()).trim();
+    String spec = h.substring(equals + 1).trim();
     int dash = spec.indexOf('-');
     if (dash < 0) {
       throw new DepotException(ErrorCode.RANGE_NOT_SATISFIABLE, "malformed range '" + header + "'");

@@ -143,4 +143,37 @@ class DepositRetrieveIT extends ClusterTestBase {
     assertArrayEquals(java.util.Arrays.copyOfRange(data, 70000, 140001), part.body());
     assertTrue(part.headers().firstValue("Content-Range").orElse("").startsWith("bytes 70000-140000/200000"));
   }
+
+  /**
+   * A download resumed after the file was replaced must not glue new bytes to old ones: with {@code If-Range} of the
+   * old tag the whole new file comes back (200); with the current tag, the range (206).
+   */
+  @Test
+  void ifRangeOfAReplacedFileSendsTheWholeNewFile() throws Exception {
+    String token = api.register("resumer").getString("token");
+    byte[] old = random(100_000, 3);
+    byte[] replacement = random(120_000, 4);
+    assertEquals(201, api.deposit(token, "resume.bin", old, 2, null).statusCode());
+    String oldTag = "\"" + Api.sha256(old) + "\"";
+    assertEquals(201, api.deposit(token, "resume.bin", replacement, 2, null).statusCode());
+    String newTag = "\"" + Api.sha256(replacement) + "\"";
+
+    HttpResponse<byte[]> stale = api.http.send(api.req("/api/v1/files/resume.bin", token)
+        .header("Range", "bytes=50000-").header("If-Range", oldTag).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, stale.statusCode());
+    assertArrayEquals(replacement, stale.body());
+
+    HttpResponse<byte[]> current = api.http.send(api.req("/api/v1/files/resume.bin", token)
+        .header("Range", "bytes=50000-").header("If-Range", newTag).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(206, current.statusCode());
+    assertArrayEquals(java.util.Arrays.copyOfRange(replacement, 50000, 120000), current.body());
+
+    HttpResponse<byte[]> cached = api.http.send(api.req("/api/v1/files/resume.bin", token)
+        .header("If-None-Match", oldTag + ", W/" + newTag).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(304, cached.statusCode());
+    HttpResponse<byte[]> otherUnit = api.http.send(api.req("/api/v1/files/resume.bin", token)
+        .header("Range", "items=0-1").GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, otherUnit.statusCode());
+    assertArrayEquals(replacement, otherUnit.body());
+  }
 }

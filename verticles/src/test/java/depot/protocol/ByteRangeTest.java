@@ -131,10 +131,21 @@ class ByteRangeTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"bytes=abc", "bytes=", "bytes=5", "bytes=a-b", "bytes=1-x", "bytes=x-1", "bytes=-",
-      "bytes=-0", "bytes=--5", "bytes=-5-10", "bytes=1.5-2", "items=0-10", "0-10", "bytes 0-10", "BYTES=0-10x",
+      "bytes=-0", "bytes=--5", "bytes=-5-10", "bytes=1.5-2", "0-10", "=0-10", "bytes 0-10", "BYTES=0-10x",
       "bytes=0x10-20", "bytes=99999999999999999999-"})
   void malformedIsUnsatisfiable(String header) {
     unsatisfiable(header, 100);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"items=0-10", "rows=5-", " pages = 1-2"})
+  void aUnitOtherThanBytesIsIgnored(String header) {
+    assertRange(ByteRange.parse(header, 100), 0, 99, false);
+  }
+
+  @Test
+  void theBytesUnitIsCaseInsensitive() {
+    assertRange(ByteRange.parse("Bytes=10-19", 100), 10, 19, true);
   }
 
   @ParameterizedTest
