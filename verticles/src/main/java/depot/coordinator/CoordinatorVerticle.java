@@ -498,7 +498,7 @@ public class CoordinatorVerticle extends VerticleBase {
     String owner = req.getString("owner");
     ClientEntry client = owner == null ? null : catalog.client(owner);
     if (client == null) {
-      throw new DepotException(ErrorCode.UNAUTHORIZED, "unknown client '" + owner + "'");
+      throw DepotException.notFound("no client with id '" + owner + "'");
     }
     return client;
   }

@@ -262,6 +262,28 @@ class FilesBehaviourIT extends ClusterTestBase {
     assertEquals("bad_request", query.error());
   }
 
+  /** The admin token reaches one client's file through {@code ?owner=}; an unknown owner is a 404, not a 401. */
+  @Test
+  void theAdminAddressesAClientsFileByOwner() throws Exception {
+    JsonObject client = api.register("owned-" + System.nanoTime());
+    String token = client.getString("token");
+    String owner = client.getString("clientId");
+    byte[] data = "the admin may look".getBytes();
+    assertEquals(201, api.deposit(token, "owned.txt", data, 1, null).statusCode());
+    String admin = TestCluster.ADMIN_TOKEN;
+
+    HttpResponse<String> meta = api.get(admin, "/api/v1/files/owned.txt/meta?owner=" + owner);
+    assertEquals(200, meta.statusCode(), meta.body());
+    assertEquals(owner, new JsonObject(meta.body()).getString("owner"));
+    assertArrayEquals(data, api.http.send(api.req("/api/v1/files/owned.txt?owner=" + owner, admin).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray()).body());
+    assertError(api.get(admin, "/api/v1/files/owned.txt/meta"), 400, "bad_request");
+    assertError(api.get(admin, "/api/v1/files/owned.txt/meta?owner=no-such-client"), 404, "not_found");
+    // A client's own token ignores ?owner=: it cannot reach another client's file that way.
+    String other = api.register("nosy-" + System.nanoTime()).getString("token");
+    assertError(api.get(other, "/api/v1/files/owned.txt/meta?owner=" + owner), 404, "not_found");
+  }
+
   @Test
   void anOversizedJsonBodyGetsAJsonError() throws Exception {
     String big = new JsonObject().put("nickname", "n".repeat(100_000)).encode();
@@ -442,7 +464,8 @@ class FilesBehaviourIT extends ClusterTestBase {
     } catch (Exception e) {
       err = e.getCause();
     }
-    assertTrue(err != null && err.getMessage().contains("unauthorized"), String.valueOf(err));
+    assertTrue(err != null && err.getMessage().contains("not_found") && err.getMessage().contains("no client with id 'nobody'"),
+        String.valueOf(err));
     err = null;
     try {
       TestCluster.await(bus.request("depot.storage.node.storage-1",
