@@ -5,9 +5,16 @@ import depot.node.ClusterSetup;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.launcher.application.VertxApplication;
 import io.vertx.launcher.application.VertxApplicationHooks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code depot node [VertxApplication options]}: one node started through Vert.x's application launcher.
@@ -15,27 +22,127 @@ import io.vertx.launcher.application.VertxApplicationHooks;
  * the hooks add Depot's environment overrides, Hazelcast setup and Prometheus metrics.
  */
 public final class NodeLauncher implements VertxApplicationHooks {
-  private final String clusterHost;
-  private DepotConfig depot = DepotConfig.resolve(new JsonObject());
+  /** The launcher's options that take a JSON object: a file holding one, or the object itself. */
+  private static final List<String> JSON_OPTIONS = List.of("-conf", "--conf", "-options", "--options",
+      "-vertx-options", "--vertx-options", "-deployment-options", "--deployment-options");
+  private static final List<String> CONF_OPTIONS = List.of("-conf", "--conf");
 
-  private NodeLauncher(String clusterHost) {
+  private final String clusterHost;
+  private final DepotConfig depot;
+
+  private NodeLauncher(String clusterHost, DepotConfig depot) {
     this.clusterHost = clusterHost;
+    this.depot = depot;
   }
 
   public static void launch(String[] args) {
-    int code = new VertxApplication(args, new NodeLauncher(clusterHost(args))).launch();
+    NodeLauncher hooks;
+    try {
+      String clusterHost = clusterHost(args);
+      hooks = new NodeLauncher(clusterHost, settings(readConf(args), clusterHost));
+    } catch (BadSetting e) {
+      System.err.println("depot: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    int code = new VertxApplication(args, hooks).launch();
     if (code != 0) {
       System.exit(code);
     }
   }
 
-  private static String clusterHost(String[] args) {
-    for (int i = 0; i < args.length - 1; i++) {
-      if (args[i].equals("-cluster-host") || args[i].equals("--cluster-host")) {
-        return args[i + 1];
+  /**
+   * The {@code -conf} object, after checking every JSON option. Vert.x's launcher only warns about a value that is
+   * neither a JSON file nor a JSON object and goes on without it: a mistyped {@code -conf} would start a node with
+   * every role and a data folder in the working directory. The settings are read here, before the launcher
+   * starts, because it asks for the Vert.x options (native transport, metrics) before it reads {@code -conf}.
+   */
+  static JsonObject readConf(String[] args) {
+    JsonObject conf = new JsonObject();
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      int equals = arg.indexOf('=');
+      String name = equals > 0 ? arg.substring(0, equals) : arg;
+      if (!JSON_OPTIONS.contains(name)) {
+        continue;
+      }
+      if (equals < 0 && i + 1 >= args.length) {
+        throw new BadSetting(name + " needs a value: a JSON file or a JSON object");
+      }
+      String value = equals > 0 ? arg.substring(equals + 1) : args[++i];
+      JsonObject object = jsonObject(name, value);
+      if (CONF_OPTIONS.contains(name)) {
+        conf = object;
       }
     }
-    return null;
+    return conf;
+  }
+
+  private static JsonObject jsonObject(String option, String value) {
+    Path file;
+    try {
+      file = Path.of(value);
+    } catch (InvalidPathException e) {
+      file = null;
+    }
+    String where = option + " " + value + ": ";
+    if (file != null && Files.isRegularFile(file)) {
+      try {
+        String text = Files.readString(file);
+        if (!text.stripLeading().startsWith("{")) {
+          throw new BadSetting(where + "it must hold one JSON object, {...}");
+        }
+        return new JsonObject(text);
+      } catch (IOException e) {
+        throw new BadSetting(where + "cannot read it: " + e.getMessage());
+      } catch (DecodeException | ClassCastException e) {
+        throw new BadSetting(where + "not a JSON object: " + firstLine(e.getMessage()));
+      }
+    }
+    if (value.stripLeading().startsWith("{")) {
+      try {
+        return new JsonObject(value);
+      } catch (DecodeException e) {
+        throw new BadSetting(where + "not a valid JSON object: " + firstLine(e.getMessage()));
+      }
+    }
+    throw new BadSetting(where + "no such file");
+  }
+
+  /** The node's settings: the config file under the environment's overrides. */
+  static DepotConfig settings(JsonObject conf, String clusterHost) {
+    boolean hostGiven = conf.containsKey("advertisedHost") || System.getenv(DepotConfig.envName("advertisedHost")) != null;
+    DepotConfig depot;
+    try {
+      depot = DepotConfig.resolve(conf);
+    } catch (IllegalArgumentException e) {
+      throw new BadSetting(e.getMessage());
+    }
+    // Other hosts reach this node's HTTP endpoints where they reach its event bus.
+    return !hostGiven && clusterHost != null ? depot.with("advertisedHost", clusterHost) : depot;
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "" : message.lines().findFirst().orElse("");
+  }
+
+  private static String clusterHost(String[] args) {
+    String host = null;
+    for (int i = 0; i < args.length; i++) {
+      if ((args[i].equals("-cluster-host") || args[i].equals("--cluster-host")) && i + 1 < args.length) {
+        host = args[++i];
+      } else if (args[i].startsWith("-cluster-host=") || args[i].startsWith("--cluster-host=")) {
+        host = args[i].substring(args[i].indexOf('=') + 1);
+      }
+    }
+    return host;
+  }
+
+  /** A setting refused before the node starts: reported on one line, not as a stack trace. */
+  static final class BadSetting extends RuntimeException {
+    BadSetting(String message) {
+      super(message, null, false, false);
+    }
   }
 
   @Override
@@ -45,14 +152,7 @@ public final class NodeLauncher implements VertxApplicationHooks {
 
   @Override
   public JsonObject afterConfigParsed(JsonObject config) {
-    JsonObject file = config == null ? new JsonObject() : config.copy();
-    boolean hostGiven = file.containsKey("advertisedHost") || System.getenv(DepotConfig.envName("advertisedHost")) != null;
-    depot = DepotConfig.resolve(file);
-    if (!hostGiven && clusterHost != null) {
-      // Other hosts reach this node's HTTP endpoints where they reach its event bus.
-      depot = depot.with("advertisedHost", clusterHost);
-    }
-    return depot.toJson();
+    return depot.toJson(); // read from the same -conf before the launcher started (readConf)
   }
 
   @Override

@@ -133,7 +133,8 @@ public final class DepotConfig {
   private void validate() {
     for (String role : roles()) {
       if (!ALL_ROLES.contains(role)) {
-        throw new IllegalArgumentException("unknown role '" + role + "'; roles are " + ALL_ROLES);
+        throw new IllegalArgumentException("unknown role '" + role + "'; roles are "
+            + String.join(", ", ROLE_DIRECTORY, ROLE_COORDINATOR, ROLE_GATEWAY, ROLE_STORAGE));
       }
     }
     if (httpPort() < 0 || httpPort() > 65535 || storagePort() < 0 || storagePort() > 65535) {
