@@ -1,5 +1,6 @@
 package depot.launcher;
 
+import depot.cli.Sha256;
 import depot.config.DepotConfig;
 import depot.node.ClusterSetup;
 import depot.node.NodeVerticle;
@@ -10,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,16 +27,38 @@ public final class DevCluster implements AutoCloseable {
 
   private final List<Vertx> instances = new ArrayList<>();
   private NodeVerticle main;
+  private String clusterName;
 
   /** Per-node settings that come from {@code dev}'s flags, not from the environment. */
   static DepotConfig nodeConfig(Map<String, String> env, String nodeId, JsonArray roles, Path dataDir, int httpPort) {
-    return DepotConfig.resolve(new JsonObject(), env)
+    DepotConfig fromEnv = DepotConfig.resolve(new JsonObject(), env);
+    return fromEnv
+        .with("clusterName", clusterName(env, dataDir.getParent()))
         .with("nodeId", nodeId)
         .with("roles", roles)
         .with("dataDir", dataDir.toString())
         .with("httpPort", httpPort)
         .with("storagePort", 0)
         .with("metricsRegistry", "depot-" + nodeId);
+  }
+
+  /**
+   * The Hazelcast cluster of a {@code dev} run: {@code DEPOT_CLUSTER_NAME} if set, else a name of its data folder's
+   * own. All of its nodes live in this one process, so it must not join whatever else is on loopback: with the
+   * shared default, a second {@code dev} (another folder, another port) joined the first, its nodes waited forever
+   * for names the first one held, and its storage nodes took a copy of the first one's catalog.
+   */
+  static String clusterName(Map<String, String> env, Path data) {
+    String explicit = env.get(DepotConfig.envName("clusterName"));
+    if (explicit != null && !explicit.isBlank()) {
+      return explicit;
+    }
+    String folder = data.toAbsolutePath().normalize().toString();
+    return "depot-dev-" + Sha256.of(folder.getBytes(StandardCharsets.UTF_8)).substring(0, 8);
+  }
+
+  public String clusterName() {
+    return clusterName;
   }
 
   /**
@@ -55,6 +79,7 @@ public final class DevCluster implements AutoCloseable {
       DepotConfig mainConfig = nodeConfig(env, "main",
           new JsonArray().add("directory").add("coordinator").add("gateway"), data.resolve("main"), port);
       cluster.main = new NodeVerticle(mainConfig);
+      cluster.clusterName = mainConfig.clusterName();
       Vertx mainVertx = await(ClusterSetup.startClustered(mainConfig, "127.0.0.1", mainConfig.metricsRegistry(), eventLoops));
       cluster.instances.add(mainVertx);
       List<Future<?>> storage = new ArrayList<>();

@@ -35,6 +35,12 @@ public final class DevCommand implements Callable<Integer> {
     var env = System.getenv();
     int httpPort = port != null ? port : DepotConfig.resolve(null).httpPort();
     Path dataDir = data != null ? data : Path.of(env.getOrDefault("DEPOT_DATA_DIR", "depot-data"));
+    // Held until the process ends; the OS lets go of it however the process ends.
+    DataFolderLock lock = DataFolderLock.take(dataDir.toAbsolutePath());
+    if (lock == null) {
+      System.err.println("depot: " + dataDir.toAbsolutePath() + " is in use by another depot dev; stop that one, or pass --data DIR");
+      return 1;
+    }
     DevCluster cluster;
     try {
       cluster = DevCluster.start(env, dataDir.toAbsolutePath(), storageNodes, httpPort);
@@ -53,7 +59,8 @@ public final class DevCommand implements Callable<Integer> {
       stopped.countDown();
     }, "depot-dev-shutdown"));
     String url = "http://localhost:" + cluster.port();
-    System.out.println("Depot is running: " + storageNodes + " storage nodes, data in " + dataDir.toAbsolutePath());
+    System.out.println("Depot is running: " + storageNodes + " storage nodes, data in " + dataDir.toAbsolutePath()
+        + ", cluster name " + cluster.clusterName());
     System.out.println("  Dashboard and API: " + url);
     System.out.println("  Admin token:       " + cluster.adminToken());
     System.out.println("  Try:  java -jar launcher/target/depot.jar login --nickname me --server " + url);
