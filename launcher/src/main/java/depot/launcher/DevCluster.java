@@ -31,8 +31,7 @@ public final class DevCluster implements AutoCloseable {
 
   /** Per-node settings that come from {@code dev}'s flags, not from the environment. */
   static DepotConfig nodeConfig(Map<String, String> env, String nodeId, JsonArray roles, Path dataDir, int httpPort) {
-    DepotConfig fromEnv = DepotConfig.resolve(new JsonObject(), env);
-    return fromEnv
+    return DepotConfig.resolve(new JsonObject(), env)
         .with("clusterName", clusterName(env, dataDir.getParent()))
         .with("nodeId", nodeId)
         .with("roles", roles)

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -35,12 +36,19 @@ public final class DevCommand implements Callable<Integer> {
     var env = System.getenv();
     int httpPort = port != null ? port : DepotConfig.resolve(null).httpPort();
     Path dataDir = data != null ? data : Path.of(env.getOrDefault("DEPOT_DATA_DIR", "depot-data"));
-    // Held until the process ends; the OS lets go of it however the process ends.
     DataFolderLock lock = DataFolderLock.take(dataDir.toAbsolutePath());
     if (lock == null) {
       System.err.println("depot: " + dataDir.toAbsolutePath() + " is in use by another depot dev; stop that one, or pass --data DIR");
       return 1;
     }
+    // Held while the cluster runs: a lock left unreachable could be let go of by the garbage collector.
+    try (lock) {
+      return serve(env, dataDir, httpPort);
+    }
+  }
+
+  /** Starts the cluster on {@code dataDir} and runs it until the process is told to stop. */
+  private int serve(Map<String, String> env, Path dataDir, int httpPort) throws InterruptedException {
     DevCluster cluster;
     try {
       cluster = DevCluster.start(env, dataDir.toAbsolutePath(), storageNodes, httpPort);
