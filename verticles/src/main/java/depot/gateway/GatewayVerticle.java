@@ -127,13 +127,13 @@ public class GatewayVerticle extends VerticleBase {
 
   /**
    * Unmatched API paths. Under {@code /api/v1/files/} that means a name the router could not take as one
-   * path segment ({@code ..}, {@code .}, an unencoded '/'): an invalid name, not a missing endpoint.
+   * path segment ({@code ..}, {@code .}, an unencoded '/', none at all): an invalid name, not a missing endpoint.
    */
   private void noSuchEndpoint(RoutingContext ctx) {
     String raw = ctx.request().path();
-    if (raw.startsWith("/api/v1/files/") && raw.length() > "/api/v1/files/".length()) {
-      ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_NAME,
-          "file names must not be '.', '..' or contain '/'"));
+    if (raw.startsWith(FileNameSegment.PREFIX)) {
+      ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_NAME, raw.length() == FileNameSegment.PREFIX.length()
+          ? "file name must not be empty" : "file names must not be '.', '..' or contain '/'"));
       return;
     }
     ApiResponses.fail(ctx, DepotException.notFound("no such endpoint: " + ctx.request().method() + " " + raw));
