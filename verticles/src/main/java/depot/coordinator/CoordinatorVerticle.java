@@ -383,6 +383,11 @@ public class CoordinatorVerticle extends VerticleBase {
       journaled.get(i).map(v -> {
         JsonObject result = catalog.apply(op);
         shipping.applied(op.getLong("lamport"));
+        if (Catalog.OP_FILE_PUT.equals(op.getString("op"))) {
+          // The record as this deposit left it: a later deposit of the same name in this batch is applied
+          // before either is answered, and each must be answered with its own version, size and SHA-256.
+          result = record(catalog.file(op.getString("owner"), op.getString("name")));
+        }
         return result;
       }).compose(result -> copy.map(result)).onComplete(batch.get(i).done());
     }
@@ -604,7 +609,7 @@ public class CoordinatorVerticle extends VerticleBase {
           keeper.unpin(blob.blobId);
           return Future.succeededFuture();
         })
-        .map(v -> deposited(client.clientId(), name, true));
+        .map(record -> deposited(record, true));
   }
 
   /**
@@ -684,11 +689,11 @@ public class CoordinatorVerticle extends VerticleBase {
       uploads.remove(upload.uploadId());
       committing.remove(upload.uploadId());
       return Future.succeededFuture();
-    }).map(v -> {
+    }).map(record -> {
       if (stored.size() < upload.replicas()) {
         keeper.wake(upload.blobId());
       }
-      return deposited(upload.owner(), upload.name(), false);
+      return deposited(record, false);
     }).onComplete(done);
     return done.future();
   }
@@ -728,10 +733,10 @@ public class CoordinatorVerticle extends VerticleBase {
     }
   }
 
-  private JsonObject deposited(String owner, String name, boolean deduplicated) {
-    JsonObject record = record(catalog.file(owner, name));
+  /** Announces a committed deposit; {@code record}: the file as that commit left it (see flushStamped). */
+  private JsonObject deposited(JsonObject record, boolean deduplicated) {
     vertx.eventBus().publish(Addresses.COORDINATOR_EVENTS, new JsonObject().put("type", "file.deposited")
-        .put("owner", owner).put("name", name).put("size", record.getLong("size"))
+        .put("owner", record.getString("owner")).put("name", record.getString("name")).put("size", record.getLong("size"))
         .put("version", record.getLong("version")).put("deduplicated", deduplicated));
     return record.put("deduplicated", deduplicated);
   }
