@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
@@ -89,6 +90,14 @@ public class CoordinatorVerticle extends VerticleBase {
   /** Every storage node's inventory is compared with the catalog once a minute (housekeeping runs each second). */
   private static final int RECONCILE_EVERY_ROUNDS = 60;
   private static final int FULL_SCAN_EVERY_ROUNDS = 30;
+
+  /** Uploads of announced content under way, for a deposit of the same content begun meanwhile to wait on. */
+  private final ContentInFlight contentInFlight = new ContentInFlight();
+  /**
+   * How long a deposit waits for an upload of the same content to commit before storing its own copy. Below the
+   * gateway's 15 s for an answer to the deposit's start.
+   */
+  private static final long SAME_CONTENT_WAIT_MS = 10_000;
 
   /** An allocated deposit whose bytes are being streamed; it becomes a file only on commit. */
   private record Upload(String uploadId, String owner, String name, String blobId, long size, int replicas,
@@ -220,6 +229,7 @@ public class CoordinatorVerticle extends VerticleBase {
       replicator = null;
     }
     uploads.clear();
+    contentInFlight.clear();
     committing.clear();
     List<MessageConsumer<?>> leaving = List.copyOf(consumers);
     consumers.clear();
@@ -549,6 +559,14 @@ public class CoordinatorVerticle extends VerticleBase {
    * otherwise replicas are placed and {@code {"allocation": ...}} comes back.
    */
   private Future<JsonObject> beginDeposit(JsonObject req) {
+    return beginDeposit(req, true);
+  }
+
+  /**
+   * @param mayWait whether to wait for an upload of the same content by the same client that is under way: then
+   *                this deposit points at its replicas once it commits, rather than storing the content again
+   */
+  private Future<JsonObject> beginDeposit(JsonObject req, boolean mayWait) {
     ClientEntry client = requireClient(req);
     String name = FileNames.requireValid(req.getString("name"));
     long size = requireSize(req);
@@ -559,10 +577,21 @@ public class CoordinatorVerticle extends VerticleBase {
     if (held != null && held.size == size && held.nodes.stream().anyMatch(liveNodeIds()::contains)) {
       return dedup(client, name, sha, size, replicas, held).map(record -> new JsonObject().put("record", record));
     }
+    Future<Void> sameContent = sha == null || !mayWait ? null : contentInFlight.pending(client.clientId(), sha);
+    if (sameContent != null) {
+      // Asked again either way: a dedup if that upload committed, an allocation of its own if it failed or is slow.
+      return sameContent.timeout(SAME_CONTENT_WAIT_MS, TimeUnit.MILLISECONDS)
+          .transform(ended -> beginDeposit(req, false));
+    }
     Set<String> exclude = new HashSet<>();
     req.getJsonArray("exclude", new JsonArray()).forEach(n -> exclude.add(String.valueOf(n)));
     return allocate(client, name, size, replicas, exclude, nodesAt(req.getJsonArray("avoid", new JsonArray())))
-        .map(allocation -> new JsonObject().put("allocation", allocation));
+        .map(allocation -> {
+          if (sha != null) {
+            contentInFlight.started(client.clientId(), sha, allocation.getString("uploadId"));
+          }
+          return new JsonObject().put("allocation", allocation);
+        });
   }
 
   private void requireHeapRoom(String what) {
@@ -687,6 +716,7 @@ public class CoordinatorVerticle extends VerticleBase {
     // The upload stays registered until the file is in the catalog, so reconciliation never takes its blob for debris.
     commit(op).eventually(() -> {
       uploads.remove(upload.uploadId());
+      contentInFlight.ended(upload.uploadId());
       committing.remove(upload.uploadId());
       return Future.succeededFuture();
     }).map(record -> {
@@ -755,6 +785,7 @@ public class CoordinatorVerticle extends VerticleBase {
   private Future<JsonObject> abortDeposit(JsonObject req) {
     Upload upload = uploads.remove(req.getString("uploadId", ""));
     if (upload != null) {
+      contentInFlight.ended(upload.uploadId());
       keeper.deleteReplicas(upload.blobId(), upload.nodes());
     }
     return Future.succeededFuture(new JsonObject().put("aborted", upload != null));
@@ -924,6 +955,7 @@ public class CoordinatorVerticle extends VerticleBase {
     uploads.values().removeIf(u -> {
       if (u.expiresAt() < now) {
         log.warn("upload {} of '{}' expired; removing its partial replicas", u.uploadId(), u.name());
+        contentInFlight.ended(u.uploadId());
         keeper.deleteReplicas(u.blobId(), u.nodes());
         return true;
       }

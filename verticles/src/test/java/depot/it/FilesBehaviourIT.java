@@ -42,6 +42,16 @@ class FilesBehaviourIT extends ClusterTestBase {
     return n;
   }
 
+  /** Every replica as "node/blobId": what a test added, whatever earlier tests' garbage collection removes meanwhile. */
+  static java.util.Set<String> replicaSet() throws Exception {
+    java.util.Set<String> all = new java.util.HashSet<>();
+    for (String node : cluster.storageNodeIds()) {
+      askStorage(node, new JsonObject().put("action", "inventory")).getJsonArray("blobIds")
+          .forEach(id -> all.add(node + "/" + id));
+    }
+    return all;
+  }
+
   static long tempFiles() throws Exception {
     long n = 0;
     for (String node : cluster.storageNodeIds()) {
@@ -138,6 +148,42 @@ class FilesBehaviourIT extends ClusterTestBase {
     HttpResponse<String> r = api.deposit(other, "mine.bin", data, 1, sha);
     assertEquals(201, r.statusCode());
     assertFalse(r.headers().firstValue("X-Depot-Dedup").isPresent());
+  }
+
+  /**
+   * The same content deposited under several names at once, its hash announced: the first upload stores it, the
+   * others wait for that one to commit and point at its replicas. Before, each stored a copy of its own.
+   */
+  @Test
+  void sameContentDepositedAtOnceIsStoredOnce() throws Exception {
+    String token = api.register("burst-" + System.nanoTime()).getString("token");
+    byte[] data = random(2_000_000, 21);
+    String sha = Api.sha256(data);
+    java.util.Set<String> before = replicaSet();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      answers.add(http.sendAsync(api.req("/api/v1/files/copy" + i + ".bin?replicas=2", token).header("X-Depot-Sha256", sha)
+          .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString()));
+    }
+    int deduplicated = 0;
+    java.util.Set<String> nodeSets = new java.util.HashSet<>();
+    for (var answer : answers) {
+      HttpResponse<String> r = answer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      assertEquals(201, r.statusCode(), r.body());
+      JsonObject record = new JsonObject(r.body());
+      assertEquals(sha, record.getString("sha256"));
+      deduplicated += record.getBoolean("deduplicated") ? 1 : 0;
+      nodeSets.add(record.getJsonArray("nodes").encode());
+    }
+    assertEquals(5, deduplicated, "one upload stored it, the five others pointed at it");
+    assertEquals(1, nodeSets.size(), "every name shows the same two replicas: " + nodeSets);
+    java.util.Set<String> added = replicaSet();
+    added.removeAll(before);
+    assertEquals(2, added.size(), "two replicas in all, not twelve: " + added);
+    for (int i = 0; i < 6; i++) {
+      assertArrayEquals(data, api.retrieve(token, "copy" + i + ".bin").body());
+    }
   }
 
   @Test
