@@ -708,6 +708,11 @@ public class CoordinatorVerticle extends VerticleBase {
     if (stored.size() < config.writeQuorum(upload.replicas())) {
       throw new DepotException(ErrorCode.UNAVAILABLE, "only " + stored.size() + " replicas were written");
     }
+    BlobEntry held = catalog.contentOf(upload.owner(), sha);
+    if (held != null && !held.blobId.equals(upload.blobId()) && held.size == upload.size()
+        && held.nodes.stream().anyMatch(liveNodeIds()::contains)) {
+      return keepTheHeldCopy(upload, sha, held);
+    }
     Promise<JsonObject> done = Promise.promise();
     committing.put(upload.uploadId(), done.future());
     JsonObject op = new JsonObject().put("op", Catalog.OP_FILE_PUT).put("owner", upload.owner())
@@ -729,6 +734,26 @@ public class CoordinatorVerticle extends VerticleBase {
   }
 
   /**
+   * An upload whose hash was not announced turned out to be content this client already holds: the name points at
+   * the replicas held, and the ones just written go (only once the name is committed; a failed commit keeps them,
+   * and the client's retry commits the upload as it is).
+   */
+  private Future<JsonObject> keepTheHeldCopy(Upload upload, String sha, BlobEntry held) {
+    Promise<JsonObject> done = Promise.promise();
+    committing.put(upload.uploadId(), done.future());
+    dedup(catalog.client(upload.owner()), upload.name(), sha, upload.size(), upload.replicas(), held)
+        .onSuccess(record -> keeper.deleteReplicas(upload.blobId(), upload.nodes()))
+        .eventually(() -> {
+          uploads.remove(upload.uploadId());
+          contentInFlight.ended(upload.uploadId());
+          committing.remove(upload.uploadId());
+          return Future.succeededFuture();
+        })
+        .onComplete(done);
+    return done.future();
+  }
+
+  /**
    * A commit for an upload this coordinator never allocated: its predecessor did, then lost the lead while
    * the bytes streamed. The gateway's commit says everything the allocation held, and the replicas are
    * on disk, so the deposit completes here. A commit replayed after it already landed answers the record.
@@ -738,7 +763,11 @@ public class CoordinatorVerticle extends VerticleBase {
     String name = FileNames.requireValid(req.getString("name"));
     String blobId = BlobIds.requireValid(req.getString("blobId"));
     FileEntry landed = catalog.file(client.clientId(), name);
-    if (landed != null && landed.blobId.equals(blobId)) {
+    BlobEntry landedContent = landed == null ? null : catalog.blob(landed.blobId);
+    // Landed as this upload's blob, or (its content already held, keepTheHeldCopy) as the held one with the same
+    // hash: completing it again would point the name at replicas that were dropped.
+    if (landed != null && (landed.blobId.equals(blobId)
+        || landedContent != null && landedContent.sha256.equals(req.getString("sha256")))) {
       throw new AlreadyCommitted(landed);
     }
     List<String> nodes = new ArrayList<>();

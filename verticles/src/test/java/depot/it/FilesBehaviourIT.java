@@ -186,6 +186,36 @@ class FilesBehaviourIT extends ClusterTestBase {
     }
   }
 
+  /**
+   * Without X-Depot-Sha256 the body has to come (the content is unknown until hashed), but content this client
+   * already holds is not kept twice: the new name points at the held replicas and the copy just written goes.
+   */
+  @Test
+  void contentSentAgainWithoutItsHashIsNotKeptTwice() throws Exception {
+    String token = api.register("plain-" + System.nanoTime()).getString("token");
+    byte[] data = random(1_500_000, 31);
+    assertEquals(201, api.deposit(token, "first.bin", data, 2, null).statusCode());
+    java.util.Set<String> held = replicaSet();
+
+    HttpResponse<String> again = api.deposit(token, "second.bin", data, 2, null);
+    assertEquals(201, again.statusCode(), again.body());
+    JsonObject record = new JsonObject(again.body());
+    assertTrue(record.getBoolean("deduplicated"), again.body());
+    assertEquals(new JsonObject(api.get(token, "/api/v1/files/first.bin/meta").body()).getJsonArray("nodes"),
+        record.getJsonArray("nodes"), "the same replicas");
+    long deadline = System.currentTimeMillis() + 30_000;
+    java.util.Set<String> added = replicaSet();
+    added.removeAll(held);
+    while (!added.isEmpty() && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+      added = replicaSet();
+      added.removeAll(held);
+    }
+    assertEquals(java.util.Set.of(), added, "the second copy was dropped");
+    assertArrayEquals(data, api.retrieve(token, "second.bin").body());
+    assertArrayEquals(data, api.retrieve(token, "first.bin").body());
+  }
+
   @Test
   void clientsSeeOnlyTheirOwnFiles() throws Exception {
     String alice = api.register("alice").getString("token");
