@@ -40,7 +40,7 @@ final class ContentInFlight {
     }
   }
 
-  /** Leadership lost: every wait ends (the waiting deposits then find no leader, and the client retries). */
+  /** Leadership lost: every wait ends (the waiting deposits are answered not_leader, and asked again of the new leader). */
   void clear() {
     byContent.values().forEach(u -> u.ended().tryComplete());
     byContent.clear();

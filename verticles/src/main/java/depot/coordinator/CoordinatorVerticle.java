@@ -581,7 +581,9 @@ public class CoordinatorVerticle extends VerticleBase {
     if (sameContent != null) {
       // Asked again either way: a dedup if that upload committed, an allocation of its own if it failed or is slow.
       return sameContent.timeout(SAME_CONTENT_WAIT_MS, TimeUnit.MILLISECONDS)
-          .transform(ended -> beginDeposit(req, false));
+          .transform(ended -> replicator == null
+              ? Future.failedFuture(new DepotException(ErrorCode.NOT_LEADER, "this coordinator no longer leads; retry"))
+              : beginDeposit(req, false));
     }
     Set<String> exclude = new HashSet<>();
     req.getJsonArray("exclude", new JsonArray()).forEach(n -> exclude.add(String.valueOf(n)));
