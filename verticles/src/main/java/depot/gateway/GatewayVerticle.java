@@ -18,6 +18,8 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
@@ -125,12 +127,23 @@ public class GatewayVerticle extends VerticleBase {
     return Future.join(coordinators.stop(), directories.stop()).eventually(() -> storageClient.close());
   }
 
+  /** What a file's paths answer to; under {@code /api/v1/files/} any other method is refused as such. */
+  private static final java.util.Set<HttpMethod> FILE_METHODS =
+      java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE);
+
   /**
    * Unmatched API paths. Under {@code /api/v1/files/} that means a name the router could not take as one
    * path segment ({@code ..}, {@code .}, an unencoded '/', none at all): an invalid name, not a missing endpoint.
    */
   private void noSuchEndpoint(RoutingContext ctx) {
     String raw = ctx.request().path();
+    HttpMethod method = ctx.request().method();
+    if (raw.startsWith(FileNameSegment.PREFIX) && !FILE_METHODS.contains(method)) {
+      ctx.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, PUT, DELETE");
+      ApiResponses.fail(ctx, new DepotException(ErrorCode.METHOD_NOT_ALLOWED,
+          method + " is not a request on a file; use GET, HEAD, PUT or DELETE"));
+      return;
+    }
     if (raw.startsWith(FileNameSegment.PREFIX)) {
       ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_NAME, raw.length() == FileNameSegment.PREFIX.length()
           ? "file name must not be empty" : "file names must not be '.', '..' or contain '/'"));

@@ -11,6 +11,7 @@ public enum ErrorCode {
   UNAUTHORIZED("unauthorized", 401),
   FORBIDDEN("forbidden", 403),
   NOT_FOUND("not_found", 404),
+  METHOD_NOT_ALLOWED("method_not_allowed", 405),
   DUPLICATE_NAME("duplicate_name", 409),
   /** Replication out of step (a gap, a stale leader, an unknown session): the sender starts over. */
   CONFLICT("conflict", 409),

@@ -271,6 +271,10 @@ class FilesBehaviourIT extends ClusterTestBase {
     assertError(api.deposit(token, "tab\tname", data, 1, null), 400, "invalid_name");
     assertError(api.deposit(token, "x".repeat(256), data, 1, null), 400, "invalid_name");
     assertError(api.deposit(token, "", data, 1, null), 400, "invalid_name");
+    HttpResponse<String> patch = api.send(api.req("/api/v1/files/ok.txt", token)
+        .method("PATCH", HttpRequest.BodyPublishers.ofString("x")).build());
+    assertError(patch, 405, "method_not_allowed");
+    assertEquals("GET, HEAD, PUT, DELETE", patch.headers().firstValue("Allow").orElse(""));
     assertError(api.deposit(token, "ok.txt", data, 4, null), 400, "too_many_replicas");
     assertError(api.deposit(token, "ok.txt", data, 0, null), 400, "invalid_replicas");
     assertError(api.send(api.req("/api/v1/files/ok.txt?replicas=abc", token)
