@@ -13,7 +13,7 @@ import java.util.Base64;
  * allocation, and an expiry, all signed with the cluster's key. Tickets are valid for a minute.
  */
 public final class UploadTickets {
-  private static final long VALIDITY_MS = 60_000;
+  public static final long VALIDITY_MS = 60_000;
 
   private final SignedLinks keys;
 

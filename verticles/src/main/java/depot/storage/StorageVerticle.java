@@ -65,6 +65,8 @@ public class StorageVerticle extends VerticleBase {
   private MessageConsumer<Object> commands;
   private SignedLinks tickets;
   private UploadTickets uploadTickets;
+  /** Blobs of direct upload links used so far (see takeDirectUpload); touched on this verticle's event loop. */
+  private final java.util.Set<String> directUploadsTaken = new java.util.HashSet<>();
   /** Commits of deposits received directly from clients, to whichever coordinator leads. */
   private LeaderRequests leader;
   private Scrubber scrubber;
@@ -269,6 +271,7 @@ public class StorageVerticle extends VerticleBase {
         throw new DepotException(ErrorCode.SIZE_MISMATCH,
             "Content-Length must be the announced size, " + deposit.getLong("size") + " bytes");
       }
+      takeDirectUpload(blobId);
     } catch (DepotException e) {
       failUnread(req, e);
       return;
@@ -289,6 +292,18 @@ public class StorageVerticle extends VerticleBase {
           DepositCommit.abort(vertx, allocation);
           failUnread(req, DepotException.from(err));
         });
+  }
+
+  /**
+   * A link serves one upload. Used again while valid, it would write its blob again: once committed, the file's
+   * replicas would be replaced by whatever the second body held, under the first one's SHA-256 in the catalog.
+   * Held while the link is valid; after that the link is refused as expired, and a committed blob as present.
+   */
+  private void takeDirectUpload(String blobId) {
+    if (store.has(blobId) || !directUploadsTaken.add(blobId)) {
+      throw new DepotException(ErrorCode.CONFLICT, "this upload link has been used already; deposit again for a new one");
+    }
+    vertx.setTimer(UploadTickets.VALIDITY_MS + 5_000, t -> directUploadsTaken.remove(blobId));
   }
 
   /** {@link Headers#WRITE_QUORUM}: absent (0) on hops after the head and on repair copies. */

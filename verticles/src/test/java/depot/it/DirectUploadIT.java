@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -162,6 +163,35 @@ class DirectUploadIT extends ClusterTestBase {
       }
     } while (left > 0 && System.currentTimeMillis() < deadline);
     assertEquals(0, left, "the aborted deposit's replicas are removed");
+  }
+
+  /**
+   * A link serves one upload. Used again within its minute it wrote the blob again, over the committed replicas:
+   * without an announced SHA-256, other bytes replaced the file's content under the first one's hash.
+   */
+  @Test
+  void aLinkUsedAgainIsRefusedAndTheStoredFileKeepsItsBytes() throws Exception {
+    String token = api.register("reuser").getString("token");
+    byte[] data = DepositRetrieveIT.random(3 * 1024 * 1024, 14);
+    byte[] other = DepositRetrieveIT.random(data.length, 15);
+    Answer redirect = put(URI.create(api.base + "/api/v1/files/once.bin?replicas=3&direct=1"),
+        Map.of("Authorization", "Bearer " + token), data, data.length);
+    assertEquals(307, redirect.status(), redirect.body());
+    URI link = URI.create(redirect.headers().get("location"));
+    Answer stored = put(link, Map.of(), data, data.length);
+    assertEquals(201, stored.status(), stored.body());
+
+    for (byte[] body : List.of(other, data)) {
+      Answer again = put(link, Map.of(), body, body.length);
+      assertEquals(409, again.status(), again.body());
+      assertTrue(again.body().contains("conflict"), again.body());
+    }
+    assertArrayEquals(data, api.retrieve(token, "once.bin").body());
+    assertEquals(Api.sha256(data), new JsonObject(api.get(token, "/api/v1/files/once.bin/meta").body()).getString("sha256"));
+    for (String node : cluster.storageNodeIds()) {
+      assertEquals(1, DepositRetrieveIT.replicaFilesOn(cluster.dataDir(node), Api.sha256(data)), "replica on " + node);
+      assertEquals(0, DepositRetrieveIT.replicaFilesOn(cluster.dataDir(node), Api.sha256(other)), "nothing of the second body on " + node);
+    }
   }
 
   @Test
