@@ -722,8 +722,7 @@ public class CoordinatorVerticle extends VerticleBase {
         .put("replicas", upload.replicas()).put("nodes", new JsonArray(stored)).put("at", Instant.now().toString());
     // The upload stays registered until the file is in the catalog, so reconciliation never takes its blob for debris.
     commit(op).eventually(() -> {
-      uploads.remove(upload.uploadId());
-      contentInFlight.ended(upload.uploadId());
+      forgetUpload(upload.uploadId());
       committing.remove(upload.uploadId());
       return Future.succeededFuture();
     }).map(record -> {
@@ -746,8 +745,7 @@ public class CoordinatorVerticle extends VerticleBase {
     dedup(catalog.client(upload.owner()), upload.name(), sha, upload.size(), upload.replicas(), held)
         .onSuccess(record -> keeper.deleteReplicas(upload.blobId(), upload.nodes()))
         .eventually(() -> {
-          uploads.remove(upload.uploadId());
-          contentInFlight.ended(upload.uploadId());
+          forgetUpload(upload.uploadId());
           committing.remove(upload.uploadId());
           return Future.succeededFuture();
         })
@@ -813,10 +811,16 @@ public class CoordinatorVerticle extends VerticleBase {
     return Future.succeededFuture(new JsonObject().put("suspected", known));
   }
 
+  /** An upload is over (committed, given up or expired): forgotten, and deposits waiting on its content go on. */
+  private Upload forgetUpload(String uploadId) {
+    Upload upload = uploads.remove(uploadId);
+    contentInFlight.ended(uploadId); // after: a deposit that waited may allocate at once, and counts what is in flight
+    return upload;
+  }
+
   private Future<JsonObject> abortDeposit(JsonObject req) {
-    Upload upload = uploads.remove(req.getString("uploadId", ""));
+    Upload upload = forgetUpload(req.getString("uploadId", ""));
     if (upload != null) {
-      contentInFlight.ended(upload.uploadId());
       keeper.deleteReplicas(upload.blobId(), upload.nodes());
     }
     return Future.succeededFuture(new JsonObject().put("aborted", upload != null));
@@ -983,15 +987,13 @@ public class CoordinatorVerticle extends VerticleBase {
 
   private void housekeeping() {
     long now = System.currentTimeMillis();
-    uploads.values().removeIf(u -> {
+    for (Upload u : List.copyOf(uploads.values())) {
       if (u.expiresAt() < now) {
         log.warn("upload {} of '{}' expired; removing its partial replicas", u.uploadId(), u.name());
-        contentInFlight.ended(u.uploadId());
+        forgetUpload(u.uploadId());
         keeper.deleteReplicas(u.blobId(), u.nodes());
-        return true;
       }
-      return false;
-    });
+    }
     keeper.collectGarbage(config.gcGraceMs());
     housekeepingRounds++;
     if (housekeepingRounds % FULL_SCAN_EVERY_ROUNDS == 0) {

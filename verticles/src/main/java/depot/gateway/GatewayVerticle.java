@@ -33,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.Set;
 
 /**
  * The public HTTP API ({@code /api/v1}), health, metrics and the dashboard's static files. Control goes
@@ -128,8 +129,7 @@ public class GatewayVerticle extends VerticleBase {
   }
 
   /** What a file's paths answer to; under {@code /api/v1/files/} any other method is refused as such. */
-  private static final java.util.Set<HttpMethod> FILE_METHODS =
-      java.util.Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE);
+  private static final Set<HttpMethod> FILE_METHODS = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE);
 
   /**
    * Unmatched API paths. Under {@code /api/v1/files/} that means a name the router could not take as one
@@ -138,15 +138,15 @@ public class GatewayVerticle extends VerticleBase {
   private void noSuchEndpoint(RoutingContext ctx) {
     String raw = ctx.request().path();
     HttpMethod method = ctx.request().method();
-    if (raw.startsWith(FileNameSegment.PREFIX) && !FILE_METHODS.contains(method)) {
-      ctx.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, PUT, DELETE");
-      ApiResponses.fail(ctx, new DepotException(ErrorCode.METHOD_NOT_ALLOWED,
-          method + " is not a request on a file; use GET, HEAD, PUT or DELETE"));
-      return;
-    }
     if (raw.startsWith(FileNameSegment.PREFIX)) {
-      ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_NAME, raw.length() == FileNameSegment.PREFIX.length()
-          ? "file name must not be empty" : "file names must not be '.', '..' or contain '/'"));
+      if (!FILE_METHODS.contains(method)) {
+        ctx.response().putHeader(HttpHeaders.ALLOW, "GET, HEAD, PUT, DELETE");
+        ApiResponses.fail(ctx, new DepotException(ErrorCode.METHOD_NOT_ALLOWED,
+            method + " is not a request on a file; use GET, HEAD, PUT or DELETE"));
+      } else {
+        ApiResponses.fail(ctx, new DepotException(ErrorCode.INVALID_NAME, raw.length() == FileNameSegment.PREFIX.length()
+            ? "file name must not be empty" : "file names must not be '.', '..' or contain '/'"));
+      }
       return;
     }
     ApiResponses.fail(ctx, DepotException.notFound("no such endpoint: " + ctx.request().method() + " " + raw));

@@ -66,7 +66,7 @@ public class StorageVerticle extends VerticleBase {
   private SignedLinks tickets;
   private UploadTickets uploadTickets;
   /** Blobs of direct upload links used so far (see takeDirectUpload); touched on this verticle's event loop. */
-  private final java.util.Set<String> directUploadsTaken = new java.util.HashSet<>();
+  private final Set<String> directUploadsTaken = new HashSet<>();
   /** Commits of deposits received directly from clients, to whichever coordinator leads. */
   private LeaderRequests leader;
   private Scrubber scrubber;

@@ -12,13 +12,19 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static depot.it.DepositRetrieveIT.random;
@@ -43,13 +49,25 @@ class FilesBehaviourIT extends ClusterTestBase {
   }
 
   /** Every replica as "node/blobId": what a test added, whatever earlier tests' garbage collection removes meanwhile. */
-  static java.util.Set<String> replicaSet() throws Exception {
-    java.util.Set<String> all = new java.util.HashSet<>();
+  static Set<String> replicaSet() throws Exception {
+    Set<String> all = new HashSet<>();
     for (String node : cluster.storageNodeIds()) {
       askStorage(node, new JsonObject().put("action", "inventory")).getJsonArray("blobIds")
           .forEach(id -> all.add(node + "/" + id));
     }
     return all;
+  }
+
+  /** Sends every request at once, on a client of its own so many connections stay out of the shared pool. */
+  static List<HttpResponse<String>> sendAtOnce(List<HttpRequest> requests) throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+    requests.forEach(r -> sent.add(http.sendAsync(r, HttpResponse.BodyHandlers.ofString())));
+    List<HttpResponse<String>> answers = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> answer : sent) {
+      answers.add(answer.get(60, TimeUnit.SECONDS));
+    }
+    return answers;
   }
 
   static long tempFiles() throws Exception {
@@ -159,17 +177,15 @@ class FilesBehaviourIT extends ClusterTestBase {
     String token = api.register("burst-" + System.nanoTime()).getString("token");
     byte[] data = random(2_000_000, 21);
     String sha = Api.sha256(data);
-    java.util.Set<String> before = replicaSet();
-    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+    Set<String> before = replicaSet();
+    List<HttpRequest> deposits = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
-      answers.add(http.sendAsync(api.req("/api/v1/files/copy" + i + ".bin?replicas=2", token).header("X-Depot-Sha256", sha)
-          .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString()));
+      deposits.add(api.req("/api/v1/files/copy" + i + ".bin?replicas=2", token).header("X-Depot-Sha256", sha)
+          .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
     }
     int deduplicated = 0;
-    java.util.Set<String> nodeSets = new java.util.HashSet<>();
-    for (var answer : answers) {
-      HttpResponse<String> r = answer.get(60, java.util.concurrent.TimeUnit.SECONDS);
+    Set<String> nodeSets = new HashSet<>();
+    for (HttpResponse<String> r : sendAtOnce(deposits)) {
       assertEquals(201, r.statusCode(), r.body());
       JsonObject record = new JsonObject(r.body());
       assertEquals(sha, record.getString("sha256"));
@@ -178,7 +194,7 @@ class FilesBehaviourIT extends ClusterTestBase {
     }
     assertEquals(5, deduplicated, "one upload stored it, the five others pointed at it");
     assertEquals(1, nodeSets.size(), "every name shows the same two replicas: " + nodeSets);
-    java.util.Set<String> added = replicaSet();
+    Set<String> added = replicaSet();
     added.removeAll(before);
     assertEquals(2, added.size(), "two replicas in all, not twelve: " + added);
     for (int i = 0; i < 6; i++) {
@@ -195,7 +211,7 @@ class FilesBehaviourIT extends ClusterTestBase {
     String token = api.register("plain-" + System.nanoTime()).getString("token");
     byte[] data = random(1_500_000, 31);
     assertEquals(201, api.deposit(token, "first.bin", data, 2, null).statusCode());
-    java.util.Set<String> held = replicaSet();
+    Set<String> held = replicaSet();
 
     HttpResponse<String> again = api.deposit(token, "second.bin", data, 2, null);
     assertEquals(201, again.statusCode(), again.body());
@@ -204,14 +220,14 @@ class FilesBehaviourIT extends ClusterTestBase {
     assertEquals(new JsonObject(api.get(token, "/api/v1/files/first.bin/meta").body()).getJsonArray("nodes"),
         record.getJsonArray("nodes"), "the same replicas");
     long deadline = System.currentTimeMillis() + 30_000;
-    java.util.Set<String> added = replicaSet();
+    Set<String> added = replicaSet();
     added.removeAll(held);
     while (!added.isEmpty() && System.currentTimeMillis() < deadline) {
       Thread.sleep(200);
       added = replicaSet();
       added.removeAll(held);
     }
-    assertEquals(java.util.Set.of(), added, "the second copy was dropped");
+    assertEquals(Set.of(), added, "the second copy was dropped");
     assertArrayEquals(data, api.retrieve(token, "second.bin").body());
     assertArrayEquals(data, api.retrieve(token, "first.bin").body());
   }
@@ -365,20 +381,18 @@ class FilesBehaviourIT extends ClusterTestBase {
   }
 
   private void depositOneNameAtOnce(String token, int n) throws Exception {
-    // A client of its own: n connections at once stay out of the pool the other tests share.
-    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     List<byte[]> contents = new ArrayList<>();
-    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+    List<HttpRequest> deposits = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       byte[] data = random(50_000 + i * 1000, 100 + i);
       contents.add(data);
-      answers.add(http.sendAsync(api.req("/api/v1/files/raced.bin?replicas=2", token)
-          .PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build(), HttpResponse.BodyHandlers.ofString()));
+      deposits.add(api.req("/api/v1/files/raced.bin?replicas=2", token).PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
     }
-    java.util.Set<Long> versions = new java.util.TreeSet<>();
+    List<HttpResponse<String>> answers = sendAtOnce(deposits);
+    Set<Long> versions = new TreeSet<>();
     JsonObject newest = null;
     for (int i = 0; i < n; i++) {
-      HttpResponse<String> r = answers.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS);
+      HttpResponse<String> r = answers.get(i);
       assertEquals(201, r.statusCode(), r.body());
       JsonObject record = new JsonObject(r.body());
       assertEquals(Api.sha256(contents.get(i)), record.getString("sha256"), "deposit " + i + " answered with another's record");
