@@ -19,13 +19,24 @@ import java.util.function.LongConsumer;
  */
 public final class HashingWriter {
   private final WritableByteChannel out;
-  private final MessageDigest digest = Sha256.newDigest();
+  /** Null when the caller checks the bytes otherwise. */
+  private final MessageDigest digest;
   private final LongConsumer progress;
   private long bytes;
 
   public HashingWriter(WritableByteChannel out, LongConsumer progress) {
+    this(out, progress, true);
+  }
+
+  private HashingWriter(WritableByteChannel out, LongConsumer progress, boolean hash) {
     this.out = out;
     this.progress = progress;
+    this.digest = hash ? Sha256.newDigest() : null;
+  }
+
+  /** A writer that only writes and counts: its result carries no SHA-256. */
+  public static HashingWriter unhashed(WritableByteChannel out) {
+    return new HashingWriter(out, n -> { }, false);
   }
 
   public long bytes() {
@@ -33,12 +44,14 @@ public final class HashingWriter {
   }
 
   public Sha256.Copied result() {
-    return new Sha256.Copied(bytes, Sha256.hex(digest.digest()));
+    return new Sha256.Copied(bytes, digest == null ? null : Sha256.hex(digest.digest()));
   }
 
   /** Hashes and writes one buffer. */
   public void absorb(ByteBuffer b) throws IOException {
-    digest.update(b.duplicate());
+    if (digest != null) {
+      digest.update(b.duplicate());
+    }
     int n = b.remaining();
     while (b.hasRemaining()) {
       out.write(b);

@@ -31,7 +31,8 @@ public final class DevCluster implements AutoCloseable {
 
   /** Per-node settings that come from {@code dev}'s flags, not from the environment. */
   static DepotConfig nodeConfig(Map<String, String> env, String nodeId, JsonArray roles, Path dataDir, int httpPort) {
-    return DepotConfig.resolve(new JsonObject(), env)
+    // Every node of a dev cluster is on this host, so a client here may read replicas from their files.
+    return DepotConfig.resolve(new JsonObject().put("localReads", true), env)
         .with("clusterName", clusterName(env, dataDir.getParent()))
         .with("nodeId", nodeId)
         .with("roles", roles)

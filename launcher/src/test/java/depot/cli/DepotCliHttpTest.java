@@ -498,4 +498,80 @@ class DepotCliHttpTest {
       assertEquals("HEAP-FULL: takes no new replica, its heap is nearly full (heapLimitPercent)", lines.get(5));
     }
   }
+
+  /**
+   * A gateway that offers a local read of {@code content}, whose replica file here holds {@code onDisk}; the
+   * node behind the links answers the layout ({@code layoutStatus}) and byte ranges of {@code content}.
+   */
+  private TestServer localReadCluster(byte[] content, Path replicaFile, int layoutStatus) throws IOException {
+    int chunk = 64 * 1024;
+    java.nio.ByteBuffer crcs = java.nio.ByteBuffer.allocate((content.length + chunk - 1) / chunk * 4);
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    for (int at = 0; at < content.length; at += chunk) {
+      crc.reset();
+      crc.update(content, at, Math.min(chunk, content.length - at));
+      crcs.putInt((int) crc.getValue());
+    }
+    String layout = new JsonObject().put("path", replicaFile.toAbsolutePath().toString()).put("size", content.length)
+        .put("chunkSize", chunk).put("crc32c", java.util.Base64.getEncoder().encodeToString(crcs.array())).encode();
+    TestServer[] self = new TestServer[1];
+    self[0] = new TestServer((ex, req) -> {
+      String blob = self[0].url() + "/direct/v1/blobs/b1";
+      if (req.rawPath().startsWith("/api/v1/files/")) {
+        TestServer.send(ex, 307, Map.of("Location", blob + "?exp=1&sig=s", "X-Depot-Local-Read", blob + "/local?exp=1&sig=s",
+            "X-Depot-Sha256", Sha256.of(content)), new byte[0]);
+      } else if (req.rawPath().endsWith("/local")) {
+        TestServer.json(ex, layoutStatus, layoutStatus == 200 ? layout : "{\"error\":\"forbidden\",\"message\":\"off\"}");
+      } else {
+        String range = req.header("Range");
+        int from = range == null ? 0 : Integer.parseInt(range.replaceAll("bytes=(\\d+)-", "$1"));
+        TestServer.send(ex, range == null ? 200 : 206, Map.of(), java.util.Arrays.copyOfRange(content, from, content.length));
+      }
+    });
+    return self[0];
+  }
+
+  @Test
+  void retrieveReadsAReplicaFileOnThisHostAndTakesTheRestOverHttpFromItsFirstBadChunk() throws Exception {
+    byte[] content = new byte[1_000_000];
+    new Random(5).nextBytes(content);
+    byte[] onDisk = content.clone();
+    onDisk[3 * 64 * 1024 + 10] ^= 1;
+    Path replica = Files.write(tmp.resolve("replica"), onDisk);
+    try (TestServer server = localReadCluster(content, replica, 200)) {
+      env.put("DEPOT_TOKEN", "t");
+      Path out = tmp.resolve("out.bin");
+
+      CliRunner.Result result = depot("retrieve", "f.bin", "-o", out.toString(), "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertArrayEquals(content, Files.readAllBytes(out));
+      assertEquals("bytes=196608-", server.requests.get(2).header("Range"), "the node is asked from the bad chunk on");
+      assertEquals("Retrieved f.bin (1000000 bytes, 196608 of them read from a replica's file on this host) to "
+          + out + "\n", result.out());
+
+      // Sound on disk: all of it read here, and the node asked for no bytes.
+      Files.write(replica, content);
+      assertEquals(0, depot("retrieve", "f.bin", "-o", out.toString(), "--server", server.url()).code());
+      assertArrayEquals(content, Files.readAllBytes(out));
+      assertEquals(5, server.requests.size(), "redirect and layout only: " + server.requests);
+    }
+  }
+
+  @Test
+  void retrieveGoesOverHttpWhenTheNodeOffersNoLocalRead() throws Exception {
+    byte[] content = new byte[300_000];
+    new Random(6).nextBytes(content);
+    try (TestServer server = localReadCluster(content, tmp.resolve("absent"), 403)) {
+      env.put("DEPOT_TOKEN", "t");
+      Path out = tmp.resolve("out.bin");
+
+      CliRunner.Result result = depot("retrieve", "f.bin", "-o", out.toString(), "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertArrayEquals(content, Files.readAllBytes(out));
+      assertEquals(null, server.requests.get(2).header("Range"));
+      assertEquals("Retrieved f.bin (300000 bytes) to " + out + "\n", result.out());
+    }
+  }
 }

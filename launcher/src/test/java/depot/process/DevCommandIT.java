@@ -93,6 +93,41 @@ class DevCommandIT {
         .header("Authorization", "Bearer " + token).GET().build()).body()).getInteger("liveReplicas"));
   }
 
+  @Test
+  void theCliOnTheSameHostReadsAReplicaStraightFromItsFile() throws Exception {
+    Dev dev = start(tmp.resolve("data"));
+    Path cli = tmp.resolve("cli");
+    assertEquals(0, depot(dev, cli, "login", "--nickname", "neighbour").exit());
+    byte[] content = new byte[3 * 1024 * 1024 + 5];
+    new java.util.Random(3).nextBytes(content);
+    Path file = Files.write(tmp.resolve("near.bin"), content);
+    assertEquals(0, depot(dev, cli, "deposit", file.toString(), "--replicas", "2").exit());
+
+    Path out = tmp.resolve("back.bin");
+    CliRun retrieve = depot(dev, cli, "retrieve", "near.bin", "-o", out.toString());
+    assertEquals(0, retrieve.exit(), retrieve.out());
+    assertEquals("Retrieved near.bin (3145733 bytes, all read from a replica's file on this host) to " + out,
+        retrieve.out());
+    assertTrue(java.util.Arrays.equals(content, Files.readAllBytes(out)), "the bytes deposited");
+  }
+
+  private record CliRun(int exit, String out) {}
+
+  /** The CLI of the same jar against {@code dev}, with its credentials in {@code configDir}; waits for it. */
+  private CliRun depot(Dev dev, Path configDir, String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", Path.of("target", "depot.jar").toAbsolutePath().toString()));
+    command.addAll(List.of(args));
+    Path said = Files.createTempFile(tmp, "cli", ".out");
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(said.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("DEPOT_"));
+    pb.environment().put("DEPOT_SERVER", dev.url());
+    pb.environment().put("DEPOT_CONFIG_DIR", configDir.toString());
+    Process p = pb.start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "depot " + String.join(" ", args) + " finishes");
+    return new CliRun(p.exitValue(), Files.readString(said).trim());
+  }
+
   private ProcessBuilder command(Path data) {
     Path jar = Path.of("target", "depot.jar").toAbsolutePath();
     assertTrue(Files.isRegularFile(jar), "build the jar first: " + jar);

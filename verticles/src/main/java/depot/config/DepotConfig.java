@@ -37,6 +37,7 @@ public final class DepotConfig {
       .put("clusterPort", 5701)
       .put("clusterSecret", "")
       .put("nativeTransport", true)
+      .put("localReads", false)
       .put("heartbeatIntervalMs", 1000)
       .put("nodeExpiryMs", 4000)
       .put("clockSyncIntervalMs", 10_000)
@@ -160,8 +161,10 @@ public final class DepotConfig {
     if (heapLimitPercent() < 0 || heapLimitPercent() > 100) {
       throw new IllegalArgumentException("heapLimitPercent must be between 0 (no limit) and 100");
     }
-    if (!(json.getValue("nativeTransport") instanceof Boolean)) {
-      throw new IllegalArgumentException("nativeTransport must be true or false");
+    for (String flag : List.of("nativeTransport", "localReads")) {
+      if (!(json.getValue(flag) instanceof Boolean)) {
+        throw new IllegalArgumentException(flag + " must be true or false");
+      }
     }
     if (defaultReplicas() < 1 || maxReplicas() < defaultReplicas()) {
       throw new IllegalArgumentException("need 1 <= defaultReplicas <= maxReplicas");
@@ -353,6 +356,14 @@ public final class DepotConfig {
   /** The Micrometer registry the node's Vert.x instance reports to (one per instance in {@code dev}). */
   public String metricsRegistry() {
     return json.getString("metricsRegistry");
+  }
+
+  /**
+   * Whether a client on a storage node's own host may read a replica straight from its file (as HDFS's
+   * short-circuit reads), told its path by a signed link. Off unless asked for: the path names the node's disk.
+   */
+  public boolean localReads() {
+    return json.getBoolean("localReads");
   }
 
   /** Netty's native epoll transport where it loads (Linux, x86_64 or aarch64); NIO otherwise or when false. */

@@ -78,9 +78,12 @@ final class DownloadHandler {
     String blobId = located.getString("blobId");
     if (wantsDirect(ctx) && !range.partial()) {
       // The client reads from a storage node itself; if that fails it comes back here without ?direct.
-      String location = sources.getJsonObject(0).getString("url") + "/direct/v1/blobs/" + blobId + "?"
-          + tickets.query(blobId, System.currentTimeMillis());
-      resp.setStatusCode(307).putHeader(HttpHeaders.LOCATION, location).putHeader(HttpHeaders.CONTENT_LENGTH, "0")
+      String blobUrl = sources.getJsonObject(0).getString("url") + "/direct/v1/blobs/" + blobId;
+      String query = "?" + tickets.query(blobId, System.currentTimeMillis());
+      if (config.localReads()) {
+        resp.putHeader(Headers.LOCAL_READ, blobUrl + "/local" + query);
+      }
+      resp.setStatusCode(307).putHeader(HttpHeaders.LOCATION, blobUrl + query).putHeader(HttpHeaders.CONTENT_LENGTH, "0")
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-store").end();
       return;
     }

@@ -28,6 +28,11 @@ public final class Headers {
    * unreachable or cut off while it sent a body straight to them. Its deposit goes elsewhere when it can.
    */
   public static final String AVOID = "X-Depot-Avoid";
+  /**
+   * On a direct-read redirect from a gateway whose cluster allows local reads: a signed link to where the
+   * replica lies on its node's disk, for a client on that host to read the file itself.
+   */
+  public static final String LOCAL_READ = "X-Depot-Local-Read";
   /** On a registration: the same key on every try registers one client (see {@code ClientCredentials}). */
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 }

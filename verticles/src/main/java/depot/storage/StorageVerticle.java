@@ -114,6 +114,7 @@ public class StorageVerticle extends VerticleBase {
     router.put("/direct/v1/uploads/:blobId").handler(this::receiveDirect);
     router.get("/direct/v1/blobs/:blobId").handler(this::serveDirect);
     router.head("/direct/v1/blobs/:blobId").handler(this::serveDirect);
+    router.get("/direct/v1/blobs/:blobId/local").handler(this::describeLocal);
     router.get("/internal/v1/health").handler(ctx -> ctx.json(new JsonObject().put("node", nodeId).put("status", "UP")));
 
     commands = vertx.eventBus().consumer(Addresses.storageNode(nodeId), this::command);
@@ -333,6 +334,38 @@ public class StorageVerticle extends VerticleBase {
       return;
     }
     serve(ctx, false);
+  }
+
+  /**
+   * Where a replica lies on this node's disk, with its chunk checksums, so that a client on this host reads the
+   * file itself at the disk's speed (as HDFS's short-circuit reads) and checks every chunk as this node would.
+   * Only with {@code localReads} on, and only through a signed link: the answer names a path on this host.
+   */
+  private void describeLocal(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String blobId = ctx.pathParam("blobId");
+    if (!tickets.valid(blobId, req.getParam("exp"), req.getParam("sig"), System.currentTimeMillis())) {
+      fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "this download link is invalid or has expired"));
+      return;
+    }
+    if (!config.localReads()) {
+      fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "storage node " + nodeId
+          + " does not offer local reads (localReads is off)"));
+      return;
+    }
+    if (!BlobIds.isValid(blobId) || !store.has(blobId)) {
+      fail(req.response(), DepotException.notFound("no replica " + blobId + " on " + nodeId));
+      return;
+    }
+    if (store.isPacked(blobId)) {
+      fail(req.response(), new DepotException(ErrorCode.CONFLICT, "replica " + blobId
+          + " shares a pack file with others: read it over HTTP"));
+      return;
+    }
+    store.manifest(blobId)
+        .onSuccess(manifest -> ctx.json(manifest.toJson()
+            .put("path", Path.of(store.dataPath(blobId)).toAbsolutePath().toString())))
+        .onFailure(err -> fail(req.response(), DepotException.notFound("no replica " + blobId)));
   }
 
   /** Reads by the gateway (client retrieves, never throttled) and by peers pulling a repair copy (throttled). */

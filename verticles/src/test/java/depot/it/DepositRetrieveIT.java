@@ -4,6 +4,8 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,6 +132,21 @@ class DepositRetrieveIT extends ClusterTestBase {
     }
     assertEquals(0, openReplicaFiles(), "every abandoned send closed its replica");
     assertArrayEquals(data, api.retrieve(token, "big.bin").body());
+  }
+
+  @Test
+  void withLocalReadsOffNoNodeTellsWhereItsReplicasLie() throws Exception {
+    String token = api.register("remote").getString("token");
+    assertEquals(201, api.deposit(token, "far.bin", random(2 * 1024 * 1024, 8), 2, null).statusCode());
+    HttpResponse<String> redirect = api.send(api.req("/api/v1/files/far.bin?direct=1", token).GET().build());
+    assertEquals(307, redirect.statusCode());
+    assertTrue(redirect.headers().firstValue("X-Depot-Local-Read").isEmpty(), "no local-read link offered");
+
+    // The same signed link asked for the replica's place anyway: refused, with no path in the answer.
+    String location = redirect.headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> asked = api.send(HttpRequest.newBuilder(URI.create(location.replace("?", "/local?"))).GET().build());
+    assertEquals(403, asked.statusCode());
+    assertTrue(asked.body().contains("does not offer local reads"), asked.body());
   }
 
   @Test

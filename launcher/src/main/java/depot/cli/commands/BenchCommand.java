@@ -7,6 +7,7 @@ import depot.cli.CliException;
 import depot.cli.Downloader;
 import depot.cli.CommandBase;
 import depot.cli.DepotCli;
+import depot.cli.HashingWriter;
 import depot.cli.Sha256;
 import depot.cli.UploadBody;
 import depot.cli.SizeParser;
@@ -28,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,15 +58,25 @@ public final class BenchCommand extends CommandBase {
   @Option(names = "--replicas", paramLabel = "R", description = "Replicas per file (default: the server's).")
   Integer replicas;
 
-  @Option(names = "--retrieve", description = "Afterwards, retrieve every file and check its SHA-256.")
+  @Option(names = "--retrieve", description = "Afterwards, retrieve every file and check it (see --check).")
   boolean retrieve;
+
+  /** How a retrieve checks what it receives. Lower case: picocli matches the words as typed. */
+  enum Check { sha256, chunks }
+
+  @Option(names = "--check", paramLabel = "HOW", defaultValue = "sha256",
+      description = "How --retrieve checks each file: sha256 (its whole SHA-256, as `retrieve` does) or chunks "
+          + "(every chunk against its CRC32C, as storage nodes check every read: by this client where it reads "
+          + "a replica's file on this host, else by the node before sending) (default: ${DEFAULT-VALUE}).")
+  Check check;
 
   @Option(names = "--drop-caches", description = "Before retrieving, flush and drop the OS page cache (root, "
       + "Linux), so reads come from the disks: the cold-read figure.")
   boolean dropCaches;
 
   @Option(names = "--warmup", paramLabel = "K", defaultValue = "0",
-      description = "Deposit K extra files first, not measured (default: ${DEFAULT-VALUE}).")
+      description = "Deposit K extra files first, not measured; with --retrieve, retrieve them too before the "
+          + "measured retrieves (default: ${DEFAULT-VALUE}).")
   int warmup;
 
   @Option(names = "--seed", paramLabel = "SEED", description = "Seed of the generated contents (default: random).")
@@ -75,6 +87,9 @@ public final class BenchCommand extends CommandBase {
 
   @Option(names = "--json", description = "Print the figures as one JSON object.")
   boolean json;
+
+  /** Bytes of the measured retrieves read from replica files on this host ({@code LocalReplica}). */
+  private final AtomicLong readLocally = new AtomicLong();
 
   /** Expected SHA-256 of the files whose content was hashed before deposit, by name. */
   private final Map<String, String> knownSha256 = new ConcurrentHashMap<>();
@@ -104,9 +119,18 @@ public final class BenchCommand extends CommandBase {
       BenchReport deposits = size <= IN_MEMORY_LIMIT
           ? depositInMemory(workers, identities, warmupContent, content)
           : depositStreamed(workers, identities, warmupContent, content);
+      if (retrieve && warmup > 0) {
+        // Not measured, and before the page cache is dropped: the retrieve path's code gets loaded and compiled
+        // here, as the deposit path's does by the warm-up deposits, not while a measured retrieve waits for it.
+        BenchReport warm = runPhase("warmup", workers, warmup, (c, j) -> retrieve(identities.get(c), warmupName(c, j)));
+        if (warm.errors() > 0) {
+          throw new CliException("bench: warm-up retrieve failed: " + warm.firstError());
+        }
+      }
       if (retrieve && dropCaches) {
         dropPageCache();
       }
+      readLocally.set(0);
       BenchReport retrievals = retrieve
           ? runPhase("retrieve", workers, files, (c, j) -> retrieve(identities.get(c), name(c, j)))
           : null;
@@ -289,11 +313,25 @@ public final class BenchCommand extends CommandBase {
     }
   }
 
-  /** Retrieves as the CLI does (direct from a storage node, gateway as fallback), discarding the bytes. */
+  /**
+   * Retrieves as the CLI does (a replica's file on this host, else direct from a storage node, the gateway as
+   * fallback), discarding the bytes.
+   */
   private Callable<Long> retrieve(ApiClient api, String name) {
     return () -> {
+      if (check == Check.chunks) {
+        // Checked chunk by chunk on the way (LocalReplica, or the storage node): here only the count is left.
+        Downloader.Download download = Downloader.fetch(null, api, name, HashingWriter.unhashed(DISCARD));
+        readLocally.addAndGet(download.readLocally());
+        long received = download.received().bytes();
+        if (received != size) {
+          throw new CliException("retrieve " + name + ": got " + received + " bytes, expected " + size);
+        }
+        return received;
+      }
       {
         Downloader.Download download = Downloader.fetch(null, api, name, DISCARD, n -> { });
+        readLocally.addAndGet(download.readLocally());
         Sha256.Copied copied = download.received();
         String announced = download.expectedSha256();
         if (announced == null) {
@@ -372,7 +410,7 @@ public final class BenchCommand extends CommandBase {
           .put("replicas", replicas)
           .put("deposit", deposits.toJson());
       if (retrievals != null) {
-        figures.put("retrieve", retrievals.toJson());
+        figures.put("retrieve", retrievals.toJson().put("readLocallyBytes", readLocally.get()));
       }
       ctx.out().println(figures.encode());
       return;
@@ -382,6 +420,8 @@ public final class BenchCommand extends CommandBase {
     ctx.out().println(deposits.line());
     if (retrievals != null) {
       ctx.out().println(retrievals.line());
+      ctx.out().println("read locally: " + readLocally.get() + " of the bytes retrieved came straight from replica"
+          + " files on this host (" + check + " checked)");
     }
   }
 

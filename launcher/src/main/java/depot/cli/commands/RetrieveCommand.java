@@ -57,7 +57,7 @@ public final class RetrieveCommand extends CommandBase {
         d = download(out);
       }
       verify(d.expectedSha256(), d.received(), "what was written to " + target + " is corrupt");
-      ctx.out().println("Retrieved " + name + " (" + d.received().bytes() + " bytes) to " + target);
+      ctx.out().println("Retrieved " + name + " (" + howMuch(d) + ") to " + target);
       return;
     }
     Path dir = target.toAbsolutePath().getParent();
@@ -78,10 +78,21 @@ public final class RetrieveCommand extends CommandBase {
       } catch (AtomicMoveNotSupportedException e) {
         Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
       }
-      ctx.out().println("Retrieved " + name + " (" + copied.bytes() + " bytes) to " + target);
+      ctx.out().println("Retrieved " + name + " (" + howMuch(d) + ") to " + target);
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /** "N bytes", and how many of them came straight from a replica's file on this host, if any did. */
+  static String howMuch(Downloader.Download d) {
+    long bytes = d.received().bytes();
+    String said = bytes + " bytes";
+    if (d.readLocally() == 0) {
+      return said;
+    }
+    return said + ", " + (d.readLocally() == bytes ? "all" : d.readLocally() + " of them")
+        + " read from a replica's file on this host";
   }
 
   private Downloader.Download download(WritableByteChannel out) throws Exception {
