@@ -185,6 +185,15 @@ class DepotConfigTest {
   }
 
   @Test
+  void localReadsAreOffUnlessAskedForAndTakeOnlyTrueOrFalse() {
+    assertFalse(DepotConfig.of(new JsonObject()).localReads());
+    assertTrue(DepotConfig.resolve(null, Map.of("DEPOT_LOCAL_READS", "true")).localReads());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DepotConfig.of(new JsonObject().put("localReads", 1)));
+    assertTrue(e.getMessage().contains("localReads must be true or false"), e.getMessage());
+  }
+
+  @Test
   void batchedDepositsStayWithinThePackedSize() {
     assertEquals(64 * 1024, DepotConfig.of(new JsonObject()).batchedDepositMaxBytes());
     assertEquals(0, DepotConfig.resolve(null, Map.of("DEPOT_BATCHED_DEPOSIT_MAX_BYTES", "0")).batchedDepositMaxBytes());
