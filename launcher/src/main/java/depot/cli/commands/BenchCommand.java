@@ -329,26 +329,24 @@ public final class BenchCommand extends CommandBase {
         }
         return received;
       }
-      {
-        Downloader.Download download = Downloader.fetch(null, api, name, DISCARD, n -> { });
-        readLocally.addAndGet(download.readLocally());
-        Sha256.Copied copied = download.received();
-        String announced = download.expectedSha256();
-        if (announced == null) {
-          throw new CliException("retrieve " + name + ": no SHA-256 header in the answer");
-        }
-        if (!announced.equals(copied.sha256())) {
-          throw new CliException("retrieve " + name + ": checksum mismatch with the announced SHA-256");
-        }
-        String deposited = knownSha256.get(name);
-        if (deposited != null && !deposited.equals(copied.sha256())) {
-          throw new CliException("retrieve " + name + ": content differs from what was deposited");
-        }
-        if (copied.bytes() != size) {
-          throw new CliException("retrieve " + name + ": got " + copied.bytes() + " bytes, expected " + size);
-        }
-        return copied.bytes();
+      Downloader.Download download = Downloader.fetch(null, api, name, DISCARD, n -> { });
+      readLocally.addAndGet(download.readLocally());
+      Sha256.Copied copied = download.received();
+      String announced = download.expectedSha256();
+      if (announced == null) {
+        throw new CliException("retrieve " + name + ": no SHA-256 header in the answer");
       }
+      if (!announced.equals(copied.sha256())) {
+        throw new CliException("retrieve " + name + ": checksum mismatch with the announced SHA-256");
+      }
+      String deposited = knownSha256.get(name);
+      if (deposited != null && !deposited.equals(copied.sha256())) {
+        throw new CliException("retrieve " + name + ": content differs from what was deposited");
+      }
+      if (copied.bytes() != size) {
+        throw new CliException("retrieve " + name + ": got " + copied.bytes() + " bytes, expected " + size);
+      }
+      return copied.bytes();
     };
   }
 

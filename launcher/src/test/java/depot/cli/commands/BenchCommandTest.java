@@ -1,6 +1,7 @@
 package depot.cli.commands;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -80,7 +81,7 @@ class BenchCommandTest {
       assertEquals(0, result.code(), result.err());
       assertEquals("", result.err());
       List<String> lines = result.out().lines().toList();
-      assertEquals(3, lines.size(), result.out());
+      assertEquals(4, lines.size(), result.out());
       assertTrue(lines.get(0).startsWith("bench: server=" + server.url() + " clients=3 files=10 size=4096 replicas=2"));
       for (String line : lines.subList(1, 3)) {
         var m = PHASE.matcher(line);
@@ -89,6 +90,9 @@ class BenchCommandTest {
         assertEquals("40960", m.group(3));
         assertEquals("0", m.group(4));
       }
+
+      assertEquals("read locally: 0 of the bytes retrieved came straight from replica files on this host (sha256 checked)",
+          lines.get(3), "this server offers no local reads");
 
       assertEquals(3, depot.clients.get(), "one fresh client per bench client");
       List<TestServer.Request> puts = server.requests.stream().filter(r -> r.method().equals("PUT")).toList();
@@ -103,7 +107,8 @@ class BenchCommandTest {
       assertEquals(12, hashes.size(), "distinct contents, so dedup never kicks in");
       assertTrue(puts.stream().anyMatch(p -> p.rawPath().equals("/api/v1/files/bench-0-3")));
       assertTrue(puts.stream().noneMatch(p -> p.rawPath().equals("/api/v1/files/bench-0-4")), "client 0 has 4 files");
-      assertEquals(10, server.requests.stream().filter(r -> r.method().equals("GET")).count());
+      assertEquals(12, server.requests.stream().filter(r -> r.method().equals("GET")).count(),
+          "10 measured + 2 warm-up retrieves");
       assertEquals(12, server.requests.stream().filter(r -> r.method().equals("DELETE")).count());
       assertTrue(depot.files.isEmpty(), "cleanup deleted everything");
       Set<String> nicknames = new HashSet<>();
@@ -111,6 +116,28 @@ class BenchCommandTest {
           .forEach(r -> nicknames.add(new JsonObject(r.bodyText()).getString("nickname")));
       assertEquals(3, nicknames.size());
       assertTrue(nicknames.stream().allMatch(n -> n.matches("bench-[0-9a-f]+-[0-2]")), nicknames.toString());
+    }
+  }
+
+  @Test
+  void retrievesCheckedByChunksCountTheBytesAndAnUnknownCheckIsRefused() throws Exception {
+    FakeDepot depot = new FakeDepot();
+    try (TestServer server = depot.start()) {
+      CliRunner.Result result = CliRunner.run(Map.of(), "bench", "--server", server.url(), "--clients", "2",
+          "--files", "4", "--size", "4KiB", "--retrieve", "--check", "chunks");
+
+      assertEquals(0, result.code(), result.err());
+      List<String> lines = result.out().lines().toList();
+      var m = PHASE.matcher(lines.get(2));
+      assertTrue(m.matches() && lines.get(2).startsWith("retrieve:"), lines.get(2));
+      assertEquals("16384", m.group(3));
+      assertEquals("0", m.group(4));
+      assertTrue(lines.get(3).endsWith("(chunks checked)"), lines.get(3));
+
+      CliRunner.Result refused = CliRunner.run(Map.of(), "bench", "--server", server.url(), "--retrieve",
+          "--check", "md5");
+      assertNotEquals(0, refused.code());
+      assertTrue(refused.err().contains("--check"), refused.err());
     }
   }
 
