@@ -15,9 +15,14 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@code GET|HEAD /api/v1/files/{name}}: streams the bytes from a live replica with backpressure. If a
@@ -78,7 +83,9 @@ final class DownloadHandler {
     String blobId = located.getString("blobId");
     if (wantsDirect(ctx) && !range.partial()) {
       // The client reads from a storage node itself; if that fails it comes back here without ?direct.
-      String blobUrl = sources.getJsonObject(0).getString("url") + "/direct/v1/blobs/" + blobId;
+      SocketAddress caller = ctx.request().remoteAddress();
+      JsonObject nearest = nearestFirst(sources, caller == null ? null : caller.hostAddress()).getJsonObject(0);
+      String blobUrl = nearest.getString("url") + "/direct/v1/blobs/" + blobId;
       String query = "?" + tickets.query(blobId, System.currentTimeMillis());
       if (config.localReads()) {
         resp.putHeader(Headers.LOCAL_READ, blobUrl + "/local" + query);
@@ -93,6 +100,21 @@ final class DownloadHandler {
           log.error("retrieve of blob {} failed: {}", blobId, err.getMessage());
           ApiResponses.fail(ctx, err);
         });
+  }
+
+  /**
+   * The sources with those on the caller's own host first, as HDFS sorts a block's locations by distance to the
+   * reader: a direct read then crosses no network, and a local read finds the replica's file on that host.
+   */
+  static JsonArray nearestFirst(JsonArray sources, String callerHost) {
+    List<Object> near = new ArrayList<>();
+    List<Object> far = new ArrayList<>();
+    for (Object source : sources) {
+      String host = URI.create(((JsonObject) source).getString("url")).getHost();
+      (host != null && host.equals(callerHost) ? near : far).add(source);
+    }
+    near.addAll(far);
+    return new JsonArray(near);
   }
 
   private static boolean wantsDirect(RoutingContext ctx) {
