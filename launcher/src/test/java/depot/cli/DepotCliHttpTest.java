@@ -114,6 +114,7 @@ class DepotCliHttpTest {
 
       CliRunner.Result good = depot("login", "--client-id", "c-1", "--token", "good", "--server", server.url());
       assertEquals(0, good.code(), good.err());
+      assertEquals("Logged in as client c-1\n", good.out(), "no nickname known on this machine");
       assertEquals("GET", server.requests.get(1).method());
       assertEquals("/api/v1/files", server.requests.get(1).rawPath());
       assertEquals("c-1", new JsonObject(Files.readString(config.resolve("credentials.json"))).getString("clientId"));

@@ -88,7 +88,7 @@ public final class LoginCommand extends CommandBase {
     // Keep the nickname we knew for this client, unless a new one is given.
     String name = nickname != null ? nickname : previousNickname();
     credentials().save(new Credentials(api.base().toString(), clientId, token, name));
-    ctx.out().println("Logged in as " + (name != null ? name + " " : "") + "(client id " + clientId + ")");
+    ctx.out().println("Logged in as " + (name != null ? name + " (client id " + clientId + ")" : "client " + clientId));
   }
 
   private String previousNickname() {
