@@ -57,4 +57,12 @@ public abstract class CommandBase implements Callable<Integer> {
         .filter(t -> !t.isBlank())
         .orElseThrow(() -> new CliException(NOT_LOGGED_IN));
   }
+
+  /** On stderr, when a file has fewer live copies than asked for: the command succeeded, but not in full yet. */
+  protected void warnOfMissingReplicas(FileRecord record, String name) {
+    String warning = record.missingReplicasWarning(name);
+    if (warning != null) {
+      ctx.err().println("depot: warning: " + warning);
+    }
+  }
 }

@@ -51,6 +51,20 @@ public record FileRecord(String name, long size, String sha256, long version,
         + (desiredReplicas < 0 ? "?" : String.valueOf(desiredReplicas));
   }
 
+  /**
+   * For a file with fewer live copies than asked for (a storage node down, or too few to place them on): what
+   * to tell the user, who might otherwise take the count for a failure or not notice it; null when all exist.
+   */
+  public String missingReplicasWarning(String fallbackName) {
+    if (liveReplicas < 0 || desiredReplicas < 0 || liveReplicas >= desiredReplicas) {
+      return null;
+    }
+    int missing = desiredReplicas - liveReplicas;
+    return "only " + liveReplicas + " of the " + desiredReplicas + " replicas of " + (name != null ? name : fallbackName)
+        + " exist now; the cluster makes the other " + (missing == 1 ? "one as soon as a storage node can take it"
+        : missing + " as soon as storage nodes can take them");
+  }
+
   public String versionText() {
     return version < 0 ? "?" : String.valueOf(version);
   }

@@ -146,6 +146,24 @@ class DepotCliHttpTest {
       assertEquals(String.valueOf(content.length), request.header("Content-Length"));
       assertTrue("100-continue".equalsIgnoreCase(request.header("Expect")), request.header("Expect"));
       assertArrayEquals(content, request.body());
+      assertEquals("", result.err(), "every copy made: nothing to warn of");
+    }
+  }
+
+  @Test
+  void aDepositWithFewerCopiesThanAskedForSaysSo() throws Exception {
+    Path file = Files.writeString(tmp.resolve("few.txt"), "few");
+    String sha = Sha256.of("few".getBytes(StandardCharsets.UTF_8));
+    try (TestServer server = new TestServer((ex, req) -> TestServer.json(ex, 201,
+        RECORD.formatted("few.txt", 3, sha).replace("\"desiredReplicas\":2,\"liveReplicas\":2", "\"desiredReplicas\":3,\"liveReplicas\":1")))) {
+      env.put("DEPOT_TOKEN", "t");
+
+      CliRunner.Result result = depot("deposit", file.toString(), "--replicas", "3", "--server", server.url());
+
+      assertEquals(0, result.code(), result.err());
+      assertTrue(result.out().contains(", replicas 1/3 on "), result.out());
+      assertEquals("depot: warning: only 1 of the 3 replicas of few.txt exist now; the cluster makes the other 2 as soon"
+          + " as storage nodes can take them\n", result.err());
     }
   }
 
@@ -465,6 +483,9 @@ class DepotCliHttpTest {
 
       CliRunner.Result replicas = depot("replicas", "f", "3", "--server", server.url());
       assertEquals("f: replicas 2/3\n", replicas.out());
+      assertEquals("depot: warning: only 2 of the 3 replicas of f exist now; the cluster makes the other one as soon as"
+          + " a storage node can take it\n", replicas.err(), "short of copies: said, though the change is made");
+      assertEquals(0, replicas.code());
       TestServer.Request put = server.requests.get(1);
       assertEquals("PUT", put.method());
       assertEquals("/api/v1/files/f/replicas", put.rawPath());

@@ -445,7 +445,11 @@ public class CoordinatorVerticle extends VerticleBase {
       boolean storage = node.getJsonArray("roles", new JsonArray()).contains(DepotConfig.ROLE_STORAGE);
       if ("node.up".equals(type) && storage) {
         suspects.clear(id);
-        refreshNodes().onComplete(v -> keeper.reconcile(List.of(id)));
+        refreshNodes().onComplete(v -> {
+          keeper.reconcile(List.of(id));
+          // Files short of copies for want of a node to put them on get them now, not at the next full scan.
+          keeper.wakeAll();
+        });
         return;
       }
     }

@@ -80,5 +80,6 @@ public final class DepositCommand extends CommandBase {
         + ", replicas " + record.replicasText()
         + " on " + (record.nodes().isEmpty() ? "(no nodes)" : String.join(",", record.nodes()))
         + (dedup ? " (already stored, nothing uploaded)" : ""));
+    warnOfMissingReplicas(record, target);
   }
 }

@@ -36,5 +36,6 @@ public final class ReplicasCommand extends CommandBase {
         .build();
     FileRecord record = FileRecord.fromJson(api.sendForJson(request));
     ctx.out().println((record.name() != null ? record.name() : name) + ": replicas " + record.replicasText());
+    warnOfMissingReplicas(record, name);
   }
 }
