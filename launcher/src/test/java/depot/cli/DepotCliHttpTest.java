@@ -526,16 +526,7 @@ class DepotCliHttpTest {
    * node behind the links answers the layout ({@code layoutStatus}) and byte ranges of {@code content}.
    */
   private TestServer localReadCluster(byte[] content, Path replicaFile, int layoutStatus) throws IOException {
-    int chunk = 64 * 1024;
-    java.nio.ByteBuffer crcs = java.nio.ByteBuffer.allocate((content.length + chunk - 1) / chunk * 4);
-    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-    for (int at = 0; at < content.length; at += chunk) {
-      crc.reset();
-      crc.update(content, at, Math.min(chunk, content.length - at));
-      crcs.putInt((int) crc.getValue());
-    }
-    String layout = new JsonObject().put("path", replicaFile.toAbsolutePath().toString()).put("size", content.length)
-        .put("chunkSize", chunk).put("crc32c", java.util.Base64.getEncoder().encodeToString(crcs.array())).encode();
+    String layout = LocalReplicaTest.describe(replicaFile, content).encode();
     TestServer[] self = new TestServer[1];
     self[0] = new TestServer((ex, req) -> {
       String blob = self[0].url() + "/direct/v1/blobs/b1";

@@ -34,7 +34,7 @@ class LocalReplicaTest {
   }
 
   /** What a storage node answers for a replica holding {@code content} at {@code path}. */
-  private static JsonObject describe(Path path, byte[] content) {
+  static JsonObject describe(Path path, byte[] content) {
     int chunks = (content.length + CHUNK - 1) / CHUNK;
     ByteBuffer packed = ByteBuffer.allocate(chunks * 4);
     CRC32C crc = new CRC32C();

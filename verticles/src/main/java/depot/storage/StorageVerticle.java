@@ -328,12 +328,19 @@ public class StorageVerticle extends VerticleBase {
   }
 
   private void serveDirect(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
-    if (!tickets.valid(ctx.pathParam("blobId"), req.getParam("exp"), req.getParam("sig"), System.currentTimeMillis())) {
-      fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "this download link is invalid or has expired"));
-      return;
+    if (signedLinkHolds(ctx)) {
+      serve(ctx, false);
     }
-    serve(ctx, false);
+  }
+
+  /** Whether the request carries a valid download link to its blob; if not, it is answered 403. */
+  private boolean signedLinkHolds(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (tickets.valid(ctx.pathParam("blobId"), req.getParam("exp"), req.getParam("sig"), System.currentTimeMillis())) {
+      return true;
+    }
+    fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "this download link is invalid or has expired"));
+    return false;
   }
 
   /**
@@ -342,12 +349,11 @@ public class StorageVerticle extends VerticleBase {
    * Only with {@code localReads} on, and only through a signed link: the answer names a path on this host.
    */
   private void describeLocal(RoutingContext ctx) {
-    HttpServerRequest req = ctx.request();
-    String blobId = ctx.pathParam("blobId");
-    if (!tickets.valid(blobId, req.getParam("exp"), req.getParam("sig"), System.currentTimeMillis())) {
-      fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "this download link is invalid or has expired"));
+    if (!signedLinkHolds(ctx)) {
       return;
     }
+    HttpServerRequest req = ctx.request();
+    String blobId = ctx.pathParam("blobId");
     if (!config.localReads()) {
       fail(req.response(), new DepotException(ErrorCode.FORBIDDEN, "storage node " + nodeId
           + " does not offer local reads (localReads is off)"));
